@@ -1,0 +1,5 @@
+import sys
+
+from lsm.cli import main
+
+sys.exit(main())

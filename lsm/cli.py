@@ -1,0 +1,155 @@
+"""The ``lsm`` command line (also ``python -m lsm``).
+
+Data and table steps of the workflow are plain commands (they need no notebook); each
+prints a clear error naming the file or key and exits non-zero on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from lsm.errors import LSMBenchError
+
+
+def _json_arg(text: str) -> dict:
+    try:
+        val = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from exc
+    if not isinstance(val, dict):
+        raise argparse.ArgumentTypeError("expected a JSON object")
+    return val
+
+
+def _manifest(root: Path) -> dict:
+    path = root / "MANIFEST.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from lsm.datainfo import info
+
+    print(json.dumps(info(args.path), indent=2, sort_keys=True))
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from lsm.sim.dvs import DVSParams
+    from lsm.sim.nmnist_dataset import simulate_nmnist
+
+    p = args.params
+    m = simulate_nmnist(args.out, p["n_train_per_class"], p["n_test_per_class"], p["seed"],
+                        DVSParams(**p.get("dvs", {})), workers=args.workers)
+    print(json.dumps({k: m[k] for k in ("n_train", "n_test", "events_per_sample_mean")}))
+    return 0
+
+
+def cmd_frames(args: argparse.Namespace) -> int:
+    from lsm import atomic
+    from lsm.preprocess import VisualPrep, nmnist_frames
+
+    root = Path(args.root)
+    man = _manifest(root)
+    prep = VisualPrep(**args.prep)
+    data = nmnist_frames(root, prep, args.val_fraction, args.split_seed)
+    atomic.write_npz(
+        args.out, **data, prep=np.array(json.dumps(prep.to_dict())),
+        data_source=np.array(man.get("data_source", "real")),
+        generator_version=np.array(man.get("generator_version", "none (real data)")))
+    print(json.dumps({k: list(v.shape) for k, v in data.items()}))
+    return 0
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from lsm.fetch import fetch_nmnist
+
+    fetch_nmnist(args.out)
+    return 0
+
+
+def cmd_aggregate(args: argparse.Namespace) -> int:
+    from lsm.results import aggregate, read_metrics, write_table
+
+    docs = [read_metrics(p) for p in args.metrics]
+    df = aggregate(docs)
+    write_table(df, args.out, args.title, args.caption)
+    print(f"wrote {args.out} ({len(df)} rows) and {Path(args.out).with_suffix('.md')}")
+    if args.timing_out:
+        write_table(aggregate(docs, timing=True), args.timing_out, f"{args.title}: wall-clock",
+                    "Measured wall-clock seconds of training (machine- and load-dependent, "
+                    "so kept out of the deterministic tables).")
+        print(f"wrote {args.timing_out}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from lsm.config import load_config
+
+    load_config(args.config)
+    print(f"{args.config}: valid")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="lsm", description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="group", required=True)
+
+    data = sub.add_parser("data", help="datasets: info, simulate, frames, fetch")
+    dsub = data.add_subparsers(dest="cmd", required=True)
+    p = dsub.add_parser("info", help="print a JSON summary of a data file or folder")
+    p.add_argument("path")
+    p.set_defaults(func=cmd_info)
+    p = dsub.add_parser("simulate", help="write a simulated dataset in the real format")
+    p.add_argument("kind", choices=["nmnist"])
+    p.add_argument("--out", required=True)
+    p.add_argument("--params", type=_json_arg, required=True)
+    p.add_argument("--workers", type=int, default=None)
+    p.set_defaults(func=cmd_simulate)
+    p = dsub.add_parser("frames", help="events -> binary frames with train/val/test split")
+    p.add_argument("kind", choices=["nmnist"])
+    p.add_argument("--root", required=True)
+    p.add_argument("--prep", type=_json_arg, required=True)
+    p.add_argument("--val-fraction", type=float, required=True)
+    p.add_argument("--split-seed", type=int, required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_frames)
+    p = dsub.add_parser("fetch", help="download a real dataset (needs internet)")
+    p.add_argument("kind", choices=["nmnist"])
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_fetch)
+
+    res = sub.add_parser("results", help="tables from metrics files")
+    rsub = res.add_subparsers(dest="cmd", required=True)
+    p = rsub.add_parser("aggregate", help="metrics JSON files -> long CSV + Markdown")
+    p.add_argument("metrics", nargs="+")
+    p.add_argument("--out", required=True)
+    p.add_argument("--title", required=True)
+    p.add_argument("--caption", default="")
+    p.add_argument("--timing-out", default=None,
+                   help="also write the wall-clock records to this CSV (+ .md)")
+    p.set_defaults(func=cmd_aggregate)
+
+    cfg = sub.add_parser("config", help="configuration")
+    csub = cfg.add_subparsers(dest="cmd", required=True)
+    p = csub.add_parser("validate", help="validate a config file against the schema")
+    p.add_argument("config")
+    p.set_defaults(func=cmd_validate)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except LSMBenchError as exc:
+        print(f"lsm: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Configuration: schema validation and cross-reference checks.
+
+The schema (`workflow/schemas/config.schema.yaml`) is the single source of truth for
+keys, types, defaults and descriptions; Snakemake validates against it before any job
+starts, and so does :func:`load_config` for use outside Snakemake.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lsm.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
+
+DATA_HELP = {
+    "nmnist": "remove data_dir to let the workflow download N-MNIST through tonic "
+              "(needs internet), or download Train.zip and Test.zip from "
+              "https://www.garrickorchard.com/datasets/n-mnist and extract them so that "
+              "data_dir holds Train/ and Test/.",
+}
+
+
+def _set_defaults(schema: dict, inst: Any, root: dict) -> None:
+    """Fill in schema defaults recursively (as Snakemake's validate does)."""
+    if "$ref" in schema:
+        name = schema["$ref"].split("/")[-1]
+        schema = root["$defs"][name]
+    if not isinstance(inst, dict):
+        return
+    for key, sub in schema.get("properties", {}).items():
+        if key not in inst and "default" in sub:
+            inst[key] = copy.deepcopy(sub["default"])
+        if key in inst:
+            _set_defaults(sub, inst[key], root)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        for key in inst:
+            if key not in schema.get("properties", {}):
+                _set_defaults(extra, inst[key], root)
+
+
+def validate_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Validate against the schema (filling defaults), then check cross references."""
+    import jsonschema
+
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    cfg = copy.deepcopy(config)
+    _set_defaults(schema, cfg, schema)
+    try:
+        jsonschema.validate(cfg, schema)
+    except jsonschema.ValidationError as exc:
+        key = "/".join(str(p) for p in exc.absolute_path) or "<top level>"
+        raise ConfigError(key, exc.message, "see workflow/schemas/config.schema.yaml.") from exc
+    check_references(cfg)
+    return cfg
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(str(path), f"cannot read YAML ({exc}).") from exc
+    return validate_config(raw)
+
+
+def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
+    """Names must resolve (run -> encoder -> dataset; run -> readout), and a real dataset's
+    configured data_dir must exist. Raises ConfigError naming the key and the fix."""
+    datasets, encoders = cfg.get("datasets", {}), cfg.get("encoders", {})
+    readouts = cfg.get("readouts", {})
+    for name, enc in encoders.items():
+        if enc["dataset"] not in datasets:
+            raise ConfigError(f"encoders/{name}/dataset",
+                              f"unknown dataset '{enc['dataset']}'.",
+                              f"use one of {sorted(datasets)}.")
+    for name, run in cfg.get("supervised", {}).get("runs", {}).items():
+        if run["encoder"] not in encoders:
+            raise ConfigError(f"supervised/runs/{name}/encoder",
+                              f"unknown encoder '{run['encoder']}'.",
+                              f"use one of {sorted(encoders)}.")
+        if run["readout"] not in readouts:
+            raise ConfigError(f"supervised/runs/{name}/readout",
+                              f"unknown readout '{run['readout']}'.",
+                              f"use one of {sorted(readouts)}.")
+    for name, ds in datasets.items():
+        if ds["source"] == "real" and ds.get("data_dir"):
+            d = Path(ds["data_dir"])
+            if not d.is_absolute() and base is not None:
+                d = base / d
+            if not d.is_dir():
+                raise ConfigError(f"datasets/{name}/data_dir",
+                                  f"folder '{ds['data_dir']}' does not exist.",
+                                  DATA_HELP.get(name, "point it at the extracted dataset."))

@@ -1,0 +1,1 @@
+"""Offline simulators that write the real dataset formats from real packaged material."""

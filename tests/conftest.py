@@ -1,0 +1,26 @@
+"""Shared fixtures. Paths to real sample files come from ../shared when present."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+REAL_NMNIST = REPO.parent / "shared" / "real-samples" / "nmnist_tonic_test_sample.bin"
+
+
+def require_file(path: Path, what: str) -> Path:
+    """Skip (loudly, with the reason) when a shared file is absent; on CI, fail instead."""
+    if path.is_file():
+        return path
+    msg = f"{what} not found at {path}"
+    if os.environ.get("CI"):
+        pytest.fail(msg + " (CI must provide shared/)")
+    pytest.skip(msg)
+
+
+@pytest.fixture
+def real_nmnist() -> Path:
+    return require_file(REAL_NMNIST, "genuine N-MNIST sample")

@@ -1,0 +1,52 @@
+import copy
+
+import pytest
+import yaml
+
+from lsm.config import REPO_ROOT, load_config, validate_config
+from lsm.errors import ConfigError
+
+DEFAULT = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
+
+
+def test_default_and_paper_configs_are_valid():
+    cfg = load_config(REPO_ROOT / "config" / "config.yaml")
+    assert cfg["encoders"]["lsm_nmnist"]["weights"]["grid_bits"] == 16  # default filled in
+    paper = load_config(REPO_ROOT / "config" / "paper.yaml")
+    assert paper["datasets"]["nmnist"]["source"] == "real"
+    assert paper["readouts"]["linear"]["lr"] == 0.0001
+
+
+def test_unknown_key_is_named():
+    cfg = copy.deepcopy(DEFAULT)
+    cfg["bogus"] = 1
+    with pytest.raises(ConfigError, match="bogus"):
+        validate_config(cfg)
+
+
+def test_nested_typo_is_named():
+    cfg = copy.deepcopy(DEFAULT)
+    cfg["encoders"]["lsm_nmnist"]["vth"] = 5.0
+    with pytest.raises(ConfigError, match="vth"):
+        validate_config(cfg)
+
+
+def test_wrong_type_names_key():
+    cfg = copy.deepcopy(DEFAULT)
+    cfg["readouts"]["linear"]["epochs"] = "many"
+    with pytest.raises(ConfigError, match="readouts/linear/epochs"):
+        validate_config(cfg)
+
+
+def test_dangling_reference():
+    cfg = copy.deepcopy(DEFAULT)
+    cfg["supervised"]["runs"]["nmnist_lsm_software"]["encoder"] = "nope"
+    with pytest.raises(ConfigError, match="supervised/runs/nmnist_lsm_software/encoder"):
+        validate_config(cfg)
+
+
+def test_missing_real_data_dir_says_how_to_get_data(tmp_path):
+    cfg = copy.deepcopy(DEFAULT)
+    cfg["datasets"]["nmnist"].update(source="real", data_dir=str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match=r"datasets/nmnist/data_dir.*does not exist.*Train"):
+        validate_config(cfg)

@@ -1,0 +1,109 @@
+"""The workflow: lint, dry runs, config errors, and a real end-to-end run of .test."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from workflow_helpers import REPO, snakemake
+
+pytestmark = pytest.mark.workflow
+
+
+def test_lint_is_clean():
+    r = snakemake("--lint")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Congratulations" in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("cfg", ["config/config.yaml", "config/paper.yaml"])
+def test_dry_run_resolves(cfg):
+    r = snakemake("-n", "--configfile", cfg)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    assert "train_supervised" in out and "table_supervised" in out
+    if cfg.endswith("paper.yaml"):
+        assert "fetch_nmnist" in out and "simulate_nmnist" not in out
+
+
+def test_unknown_config_key_fails_before_any_job():
+    r = snakemake("--config", "bogus=1", "-n")
+    assert r.returncode != 0
+    assert "bogus" in r.stdout + r.stderr
+
+
+def test_missing_real_data_dir_fails_with_instructions(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text((REPO / "config" / "paper.yaml").read_text().replace(
+        "data_dir: null", f"data_dir: {tmp_path / 'nowhere'}"))
+    r = snakemake("-n", "--configfile", str(cfg))
+    assert r.returncode != 0
+    out = r.stdout + r.stderr
+    assert "datasets/nmnist/data_dir" in out and "Train" in out
+
+
+@pytest.fixture(scope="module")
+def test_run(tmp_path_factory):
+    """Run the .test config end to end in a temporary folder (once per module)."""
+    work = tmp_path_factory.mktemp("e2e")
+    shutil.copytree(REPO / ".test" / "config", work / "config")
+    r = snakemake("-s", str(REPO / "Snakefile"), "--directory", str(work), "--cores", "2")
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
+    return work
+
+
+def test_end_to_end_table(test_run):
+    df = pd.read_csv(test_run / "results" / "tables" / "supervised.csv")
+    row = df[(df.split == "test") & (df.metric == "accuracy")]
+    assert len(row) == 1
+    row = row.iloc[0]
+    assert (row.dataset, row.model, row.variant) == ("nmnist", "LSM", "software")
+    assert row.n_seeds == 3 and row.selection == "val" and row.data_source == "simulated"
+    assert row.paper == 89.11 and row.chance == 10.0
+    # 120 training digits, 40 test digits: clearly above chance, never above 100
+    assert 20.0 < row["mean"] <= 100.0 and 0.0 <= row["std"] < 30.0
+    md = (test_run / "results" / "tables" / "supervised.md").read_text()
+    assert "SIMULATED" in md
+    assert "train_seconds" not in set(df.metric)  # wall-clock lives in the timing table
+    timing = pd.read_csv(test_run / "results" / "tables" / "supervised_timing.csv")
+    assert set(timing.metric) == {"train_seconds"} and (timing["mean"] > 0).all()
+
+
+def test_end_to_end_records(test_run):
+    res = test_run / "results"
+    for p in ["figures/supervised/nmnist_lsm_software_learning_curves.png",
+              "figures/supervised/nmnist_lsm_software_confusion.png",
+              "notebooks/encode/lsm_nmnist.ipynb",
+              "notebooks/supervised/nmnist_lsm_software.ipynb",
+              "logs/encode/lsm_nmnist.log",
+              "benchmarks/encode/lsm_nmnist.tsv",
+              "benchmarks/train_supervised/nmnist_lsm_software.tsv"]:
+        assert (res / p).is_file(), p
+    import json
+
+    prov = json.loads((res / "metrics/supervised/nmnist_lsm_software.provenance.json").read_text())
+    assert prov["seeds"] == [0, 1, 2] and prov["data_source"] == "simulated"
+    assert prov["generator_version"].startswith("dvs-saccade")
+    assert {"torch", "numpy", "snakemake"} <= set(prov["packages"])
+    assert prov["git_sha"] and "device" in prov
+    enc = json.loads((res / "features/lsm_nmnist.provenance.json").read_text())
+    assert enc["params"]["encoder"] == "lsm_nmnist" and enc["params"]["n_res"] == 64
+
+
+def test_second_run_has_nothing_to_do(test_run):
+    r = snakemake("-s", str(REPO / "Snakefile"), "--directory", str(test_run), "--cores", "2",
+                  "-n")
+    assert r.returncode == 0
+    assert "Nothing to be done" in r.stdout + r.stderr
+
+
+def test_rerun_is_deterministic(test_run, tmp_path):
+    """Same config and seeds -> identical table (CPU)."""
+    shutil.copytree(REPO / ".test" / "config", tmp_path / "config")
+    shutil.copytree(test_run / "resources", tmp_path / "resources")  # skip re-simulation
+    r = snakemake("-s", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "2")
+    assert r.returncode == 0, r.stderr[-3000:]
+    a = (test_run / "results/tables/supervised.csv").read_text()
+    b = (tmp_path / "results/tables/supervised.csv").read_text()
+    assert a == b
