@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES)
 	@echo
 	@echo "Tables:  $(abspath results/tables)"
 	@ls results/tables 2>/dev/null | sed 's/^/  /'

@@ -72,3 +72,13 @@ def test_notebooks_are_committed_stripped_with_tagged_parameters(path):
     # every parameter has a type annotation and a trailing help comment
     for line in tagged[0].source.splitlines():
         assert ":" in line.split("=")[0] and "#" in line, line
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_standalone_on_its_defaults(path, tmp_path):
+    """Without any parameter, each notebook builds its demo input and runs to the end."""
+    out = tmp_path / path.name
+    papermill.execute_notebook(str(path), str(out), kernel_name="python3", cwd=str(tmp_path),
+                               progress_bar=False)
+    nb = nbformat.read(out, as_version=4)
+    assert not any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
