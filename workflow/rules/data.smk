@@ -27,6 +27,8 @@ rule fetch_nmnist:
     retries: 3
     log:
         "results/logs/fetch_nmnist/nmnist.log",
+    benchmark:
+        "results/benchmarks/fetch_nmnist/nmnist.tsv"
     conda:
         "../envs/lsm.yaml"
     shell:

@@ -21,6 +21,8 @@ rule table_supervised:
     localrule: True
     log:
         "results/logs/table_supervised/supervised.log",
+    benchmark:
+        "results/benchmarks/table_supervised/supervised.tsv"
     conda:
         "../envs/lsm.yaml"
     shell:
