@@ -38,25 +38,56 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_simulate(args: argparse.Namespace) -> int:
-    from lsm.sim.dvs import DVSParams
-    from lsm.sim.nmnist_dataset import simulate_nmnist
+def cmd_show(args: argparse.Namespace) -> int:
+    from lsm.datainfo import show
 
-    p = args.params
-    m = simulate_nmnist(args.out, p["n_train_per_class"], p["n_test_per_class"], p["seed"],
-                        DVSParams(**p.get("dvs", {})), workers=args.workers)
-    print(json.dumps({k: m[k] for k in ("n_train", "n_test", "events_per_sample_mean")}))
+    show(args.path, args.out, args.index)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    p = dict(args.params)
+    if args.kind == "nmnist":
+        from lsm.sim.dvs import DVSParams
+        from lsm.sim.nmnist_dataset import simulate_nmnist
+
+        m = simulate_nmnist(args.out, p["n_train_per_class"], p["n_test_per_class"], p["seed"],
+                            DVSParams(**p.get("dvs", {})), workers=args.workers)
+    elif args.kind == "ntidigits":
+        from lsm.sim.cochlea import CochleaParams
+        from lsm.sim.ntidigits_dataset import simulate_ntidigits
+
+        m = simulate_ntidigits(args.out, p["n_train_speakers"], p["n_test_speakers"],
+                               p["seed"], CochleaParams(**p.get("cochlea", {})),
+                               workers=args.workers)
+    else:
+        from lsm.sim.bmi_dataset import simulate_bmi
+        from lsm.sim.neural import PopulationParams
+
+        m = simulate_bmi(args.out, p["n_images_train_per_letter"],
+                         p["n_images_test_per_letter"], p["seed"],
+                         PopulationParams(**p.get("population", {})), workers=args.workers)
+    print(json.dumps({k: v for k, v in m.items() if k.startswith(("n_", "events", "mean"))}))
     return 0
 
 
 def cmd_frames(args: argparse.Namespace) -> int:
     from lsm import atomic
-    from lsm.preprocess import VisualPrep, nmnist_frames
+    from lsm.preprocess import AudioPrep, VisualPrep, nmnist_frames, ntidigits_frames
 
     root = Path(args.root)
+    if args.kind == "nmnist":
+        prep = VisualPrep(**args.prep)
+        data = nmnist_frames(root, prep, args.val_fraction, args.split_seed)
+    else:
+        from lsm.io.ntidigits import FILENAME
+
+        prep = AudioPrep(**args.prep)
+        path = root / FILENAME if root.is_dir() else root
+        data = ntidigits_frames(path, prep, args.val_fraction, args.split_seed)
+        root = path.parent
     man = _manifest(root)
-    prep = VisualPrep(**args.prep)
-    data = nmnist_frames(root, prep, args.val_fraction, args.split_seed)
     atomic.write_npz(
         args.out, **data, prep=np.array(json.dumps(prep.to_dict())),
         data_source=np.array(man.get("data_source", "real")),
@@ -66,9 +97,18 @@ def cmd_frames(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from lsm.fetch import fetch_nmnist
+    from lsm import fetch
 
-    fetch_nmnist(args.out)
+    p = args.params or {}
+    if args.kind == "nmnist":
+        fetch.fetch_nmnist(args.out)
+    elif args.kind == "ntidigits":
+        fetch.fetch_ntidigits(args.out)
+    elif args.kind == "emnist":
+        fetch.fetch_emnist(args.out, p.get("emnist_url", fetch.EMNIST_URL),
+                           p.get("emnist_md5", fetch.EMNIST_MD5))
+    else:
+        fetch.fetch_willett(args.out, p.get("willett_url"), p.get("willett_sha256"))
     return 0
 
 
@@ -104,14 +144,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = dsub.add_parser("info", help="print a JSON summary of a data file or folder")
     p.add_argument("path")
     p.set_defaults(func=cmd_info)
+    p = dsub.add_parser("show", help="draw frames, a cochleagram, a raster or a montage")
+    p.add_argument("path")
+    p.add_argument("--out", required=True, help="output image (.png)")
+    p.add_argument("--index", type=int, default=0, help="which sample")
+    p.set_defaults(func=cmd_show)
     p = dsub.add_parser("simulate", help="write a simulated dataset in the real format")
-    p.add_argument("kind", choices=["nmnist"])
+    p.add_argument("kind", choices=["nmnist", "ntidigits", "bmi"])
     p.add_argument("--out", required=True)
     p.add_argument("--params", type=_json_arg, required=True)
     p.add_argument("--workers", type=int, default=None)
     p.set_defaults(func=cmd_simulate)
     p = dsub.add_parser("frames", help="events -> binary frames with train/val/test split")
-    p.add_argument("kind", choices=["nmnist"])
+    p.add_argument("kind", choices=["nmnist", "ntidigits"])
     p.add_argument("--root", required=True)
     p.add_argument("--prep", type=_json_arg, required=True)
     p.add_argument("--val-fraction", type=float, required=True)
@@ -119,8 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_frames)
     p = dsub.add_parser("fetch", help="download a real dataset (needs internet)")
-    p.add_argument("kind", choices=["nmnist"])
+    p.add_argument("kind", choices=["nmnist", "ntidigits", "emnist", "willett"])
     p.add_argument("--out", required=True)
+    p.add_argument("--params", type=_json_arg, default=None, help="URLs and checksums")
     p.set_defaults(func=cmd_fetch)
 
     res = sub.add_parser("results", help="tables from metrics files")

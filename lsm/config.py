@@ -23,7 +23,29 @@ DATA_HELP = {
               "(needs internet), or download Train.zip and Test.zip from "
               "https://www.garrickorchard.com/datasets/n-mnist and extract them so that "
               "data_dir holds Train/ and Test/.",
+    "ntidigits": "remove data_dir to let the workflow download n-tidigits.hdf5 "
+                 "(md5-checked; needs internet), or point it at the folder holding that file.",
+    "willett": "download handwritingBCIData.tar.gz from Dryad (doi:10.5061/dryad.wh70rxwmv), "
+               "extract Datasets/t5.2019.05.08/singleLetters.mat and point willett_dir at "
+               "its folder.",
+    "emnist": "remove emnist_dir to download EMNIST (md5-checked), or point it at the folder "
+              "holding emnist-letters-{train,test}-{images-idx3,labels-idx1}-ubyte.",
 }
+
+# Simulated sizes at (at least) the paper's scale (paper.md §2): used with paper_size.
+PAPER_SIM_SIZES = {
+    "nmnist": {"n_train_per_class": 400, "n_test_per_class": 100},
+    "ntidigits": {"n_train_speakers": 112, "n_test_speakers": 113},
+    "bmi": {},
+}
+
+
+def simulation_params(cfg: dict[str, Any], name: str) -> dict[str, Any]:
+    """The simulate block of dataset `name`, with paper sizes applied if asked."""
+    sim = copy.deepcopy(cfg["datasets"][name]["simulate"])
+    if cfg.get("paper_size"):
+        sim.update(PAPER_SIM_SIZES[name])
+    return sim
 
 
 def _set_defaults(schema: dict, inst: Any, root: dict) -> None:
@@ -90,11 +112,16 @@ def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
                               f"unknown readout '{run['readout']}'.",
                               f"use one of {sorted(readouts)}.")
     for name, ds in datasets.items():
-        if ds["source"] == "real" and ds.get("data_dir"):
-            d = Path(ds["data_dir"])
+        if ds["source"] != "real":
+            continue
+        for key, help_key in (("data_dir", name), ("willett_dir", "willett"),
+                              ("emnist_dir", "emnist")):
+            if not ds.get(key):
+                continue
+            d = Path(ds[key])
             if not d.is_absolute() and base is not None:
                 d = base / d
             if not d.is_dir():
-                raise ConfigError(f"datasets/{name}/data_dir",
-                                  f"folder '{ds['data_dir']}' does not exist.",
-                                  DATA_HELP.get(name, "point it at the extracted dataset."))
+                raise ConfigError(f"datasets/{name}/{key}",
+                                  f"folder '{ds[key]}' does not exist.",
+                                  DATA_HELP.get(help_key, "point it at the extracted dataset."))

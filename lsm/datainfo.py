@@ -1,4 +1,9 @@
-"""`lsm data info`: a one-object JSON summary of any supported data file or folder."""
+"""`lsm data info` and `lsm data show`: summaries and pictures of any supported file.
+
+Supported: an N-MNIST ``.bin`` file or a folder with ``Train/`` and ``Test/``; an
+N-TIDIGITS ``.hdf5``; a Willett ``singleLetters.mat``; an EMNIST IDX file or a folder
+holding the letters IDX files.
+"""
 
 from __future__ import annotations
 
@@ -6,40 +11,111 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from lsm.errors import DataFormatError
-from lsm.io import nmnist
+from lsm.io import emnist, nmnist, ntidigits, willett
 
 
-def _nmnist_events_summary(events_list: list, labels: list[int | None]) -> dict[str, Any]:
-    n_events = sum(e.size for e in events_list)
-    tmins = [int(e["t"].min()) for e in events_list if e.size]
-    tmaxs = [int(e["t"].max()) for e in events_list if e.size]
-    hist = Counter(str(lab) for lab in labels if lab is not None)
-    return {
-        "format": "nmnist-bin",
-        "n_samples": len(events_list),
-        "n_events": int(n_events),
-        "t_min_us": min(tmins) if tmins else None,
-        "t_max_us": max(tmaxs) if tmaxs else None,
-        "sensor_size": list(nmnist.SENSOR_SIZE),
-        "labels": dict(sorted(hist.items())),
-    }
+def detect(path: Path) -> str:
+    if not path.exists():
+        raise DataFormatError(path, "no such file or folder.")
+    if path.is_file():
+        if path.suffix == ".bin":
+            return "nmnist-bin"
+        if path.suffix in (".hdf5", ".h5"):
+            return "ntidigits-hdf5"
+        if path.suffix == ".mat":
+            return "willett-mat"
+        if "idx" in path.name:
+            return "emnist-idx"
+    elif (path / "Train").is_dir() or (path / "Test").is_dir():
+        return "nmnist-folder"
+    elif emnist.letters_paths(path, "train")[0].is_file():
+        return "emnist-folder"
+    raise DataFormatError(path, "unsupported file or folder.",
+                          "give an N-MNIST .bin file or folder, an n-tidigits.hdf5, a "
+                          "singleLetters.mat, or an EMNIST letters IDX file or folder.")
+
+
+def _events_summary(fmt: str, evs: list[np.ndarray], labels: list, sensor: list) -> dict:
+    tmins = [int(e["t"].min()) for e in evs if e.size]
+    tmaxs = [int(e["t"].max()) for e in evs if e.size]
+    return {"format": fmt, "n_samples": len(evs), "n_events": int(sum(e.size for e in evs)),
+            "t_min_us": min(tmins) if tmins else None,
+            "t_max_us": max(tmaxs) if tmaxs else None, "sensor_size": sensor,
+            "labels": dict(sorted(Counter(str(x) for x in labels).items()))}
+
+
+def _nmnist_items(path: Path) -> list[tuple[Path, int | None]]:
+    if path.is_file():
+        return [(path, int(path.parent.name) if path.parent.name.isdigit() else None)]
+    return [it for s in ("Train", "Test") if (path / s).is_dir()
+            for it in nmnist.list_split(path, s)]
 
 
 def info(path: str | Path) -> dict[str, Any]:
     path = Path(path)
-    if not path.exists():
-        raise DataFormatError(path, "no such file or folder.")
-    if path.is_file() and path.suffix == ".bin":
-        label = int(path.parent.name) if path.parent.name.isdigit() else None
-        return _nmnist_events_summary([nmnist.read_bin(path)], [label])
-    if path.is_dir() and ((path / "Train").is_dir() or (path / "Test").is_dir()):
-        evs, labs = [], []
-        for split in ("Train", "Test"):
-            if (path / split).is_dir():
-                for f, lab in nmnist.list_split(path, split):
-                    evs.append(nmnist.read_bin(f))
-                    labs.append(lab)
-        return _nmnist_events_summary(evs, labs)
-    raise DataFormatError(path, "unsupported file or folder.",
-                          "give an N-MNIST .bin file or a folder holding Train/ and Test/.")
+    fmt = detect(path)
+    if fmt in ("nmnist-bin", "nmnist-folder"):
+        items = _nmnist_items(path)
+        return _events_summary("nmnist-bin", [nmnist.read_bin(f) for f, _ in items],
+                               [lab for _, lab in items if lab is not None],
+                               list(nmnist.SENSOR_SIZE))
+    if fmt == "ntidigits-hdf5":
+        utts = [u for s in ("train", "test") for u in ntidigits.read_split(path, s)]
+        out = _events_summary(fmt, [e for _, e in utts],
+                              [ntidigits.CLASS_NAMES[u.label] for u, _ in utts],
+                              list(ntidigits.SENSOR_SIZE))
+        out["channels"] = ntidigits.N_CHANNELS
+        out["speakers"] = len({u.speaker for u, _ in utts})
+        return out
+    if fmt == "willett-mat":
+        cubes = willett.read_single_letters(path)
+        n_events = int(sum(int(c.astype(np.int64).sum()) for c in cubes.values()))
+        return {"format": fmt, "n_samples": int(sum(c.shape[0] for c in cubes.values())),
+                "n_events": n_events, "t_min_us": 0,
+                "t_max_us": willett.N_BINS * willett.BIN_MS * 1000,
+                "channels": willett.N_CHANNELS, "sensor_size": [willett.N_CHANNELS, 1, 1],
+                "labels": {c: int(v.shape[0]) for c, v in cubes.items()}}
+    if fmt == "emnist-idx":
+        arr = emnist.read_idx(path)
+        out = {"format": fmt, "n_samples": int(arr.shape[0]), "n_events": None,
+               "t_min_us": None, "t_max_us": None,
+               "sensor_size": list(arr.shape[1:]) if arr.ndim == 3 else None}
+        out["labels"] = (dict(sorted(Counter(str(x) for x in arr.tolist()).items()))
+                         if arr.ndim == 1 else {})
+        return out
+    imgs, labs = [], []
+    for split in ("train", "test"):
+        if emnist.letters_paths(path, split)[0].is_file():
+            i, lab = emnist.read_letters(path, split)
+            imgs.append(i)
+            labs.append(lab)
+    lab = np.concatenate(labs)
+    return {"format": "emnist-letters", "n_samples": int(lab.size), "n_events": None,
+            "t_min_us": None, "t_max_us": None, "sensor_size": [28, 28],
+            "labels": {willett.LETTERS[k - 1]: int(v) for k, v in
+                       sorted(Counter(lab.tolist()).items())}}
+
+
+def show(path: str | Path, out: str | Path, index: int = 0) -> None:
+    """Draw event frames (N-MNIST), a cochleagram (N-TIDIGITS), a neural raster
+    (Willett) or a montage (EMNIST) of sample `index`."""
+    from lsm import plots
+
+    path = Path(path)
+    fmt = detect(path)
+    if fmt in ("nmnist-bin", "nmnist-folder"):
+        f, lab = _nmnist_items(path)[index]
+        plots.event_frames(nmnist.read_bin(f), f"{f.name} (label {lab})", out)
+    elif fmt == "ntidigits-hdf5":
+        utt, ev = ntidigits.read_split(path, "train")[index]
+        plots.cochleagram(ev, utt.key, out)
+    elif fmt == "willett-mat":
+        cubes = willett.read_single_letters(path)
+        plots.neural_raster(cubes["a"][index], "letter 'a', trial %d" % index, out)
+    else:
+        folder = path if path.is_dir() else path.parent
+        imgs, labels = emnist.read_letters(folder, "train")
+        plots.montage(imgs, labels, out)

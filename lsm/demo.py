@@ -42,3 +42,19 @@ def demo_features(folder: str | Path = "results/demo") -> str:
         encode_features(demo_frames(folder), DEMO_ENCODER, [0, 1], "cpu", out,
                         folder / "features.provenance.json", encoder_name="demo")
     return str(out)
+
+
+def demo_datasets(folder: str | Path = "results/demo") -> tuple[str, str, str, str]:
+    """Small simulated copies of all three modalities: (nmnist root, n-tidigits.hdf5,
+    singleLetters.mat, EMNIST folder)."""
+    from lsm.sim.bmi_dataset import simulate_bmi
+    from lsm.sim.ntidigits_dataset import simulate_ntidigits
+
+    folder = Path(folder)
+    demo_frames(folder)
+    if not (folder / "ntidigits" / "MANIFEST.json").is_file():
+        simulate_ntidigits(folder / "ntidigits", 3, 2, seed=0, workers=1, progress=False)
+    if not (folder / "bmi" / "MANIFEST.json").is_file():
+        simulate_bmi(folder / "bmi", 4, 2, seed=0, workers=1, progress=False)
+    return (str(folder / "nmnist"), str(folder / "ntidigits" / "n-tidigits.hdf5"),
+            str(folder / "bmi" / "singleLetters.mat"), str(folder / "bmi" / "emnist"))

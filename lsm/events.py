@@ -3,7 +3,7 @@
 Every reader returns, and every simulator produces, a 1-D numpy structured array with
 fields ``x, y, t, p`` (tonic's ordering): ``x``/``y`` pixel or channel address, ``t`` time in
 **microseconds** (int64), ``p`` polarity (1 = ON, 0 = OFF). Audio streams use ``x`` for
-the cochlea channel, ``y = 0`` and ``p = 1``, as tonic's NTIDIGITS18 does.
+the cochlea channel, ``y = 0`` and ``p = 0`` (a 64x1x1 sensor, one polarity).
 """
 
 from __future__ import annotations

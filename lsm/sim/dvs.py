@@ -42,7 +42,7 @@ class DVSParams:
     blur_px: float = 0.5  # optical blur (Gaussian sigma)
     log_eps: float = 0.1  # offset of the log-intensity transform
     ink_dark: bool = True  # dark digit on bright background (matches the real polarity)
-    c_mean: float = 0.45  # mean contrast threshold (log units)
+    c_mean: float = 0.40  # mean contrast threshold (log units); calibrated on the real sample
     c_std: float = 0.05  # pixel-to-pixel threshold mismatch
     refractory_ms: float = 2.0
     noise_hz: float = 0.3  # background events per pixel per second
@@ -60,7 +60,7 @@ def saccade_offsets(params: DVSParams) -> tuple[np.ndarray, np.ndarray]:
     """Return step times (us) and the (dx, dy) offset of the image at each step."""
     n_leg = round(params.saccade_ms / params.dt_ms)
     tau = (np.arange(n_leg) + 0.5) / n_leg
-    ease = (1 - np.cos(np.pi * tau)) / 2  # raised cosine: slow-fast-slow
+    ease = 10 * tau**3 - 15 * tau**4 + 6 * tau**5  # minimum jerk: slow-fast-slow
     legs = [a + ease[:, None] * (b - a) for a, b in itertools.pairwise(_PATH)]
     offsets = np.concatenate(legs)
     times_us = (np.arange(offsets.shape[0]) + 1) * params.dt_ms * 1000.0
@@ -88,7 +88,7 @@ def simulate_digit(image: np.ndarray, params: DVSParams, rng: np.random.Generato
 
     c_on = np.clip(rng.normal(params.c_mean, params.c_std, s * s), 0.05, None)
     c_off = np.clip(rng.normal(params.c_mean, params.c_std, s * s), 0.05, None)
-    ref = np.log(params.log_eps + np.full(s * s, background))  # pixels adapted to the rest image
+    ref = log_i[0].copy()  # pixels adapted to the static image shown before the saccades
     last_us = np.full(s * s, -1e12)
     dt_us = params.dt_ms * 1000.0
     xs, ys, ts, ps = [], [], [], []

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from lsm.config import check_references
+from lsm.config import check_references, simulation_params
 
 # Notebooks live at the repository root, not under the working directory, so that
 # `--directory .test` still finds them (G5).
@@ -31,14 +31,21 @@ def dataset_cfg(name):
     return config["datasets"][name]
 
 
+def sim_params(name):
+    """The simulate block of a dataset, with paper sizes applied when paper_size is set."""
+    return simulation_params(config, name)
+
+
 def dataset_root(name):
-    """The folder a dataset's files are read from."""
+    """Folder the frames step reads (N-MNIST: Train/ and Test/; N-TIDIGITS: the .hdf5)."""
     ds = dataset_cfg(name)
     if ds["source"] == "simulated":
         return f"resources/datasets/{name}/simulated"
     if ds.get("data_dir"):
         return ds["data_dir"]
-    return f"resources/datasets/{name}/real/NMNIST"
+    return {"nmnist": "resources/datasets/nmnist/real/NMNIST"}.get(
+        name, f"resources/datasets/{name}/real"
+    )
 
 
 def dataset_input(name):
@@ -49,6 +56,40 @@ def dataset_input(name):
     if ds.get("data_dir"):
         return ds["data_dir"]
     return f"resources/datasets/{name}/real/MANIFEST.json"
+
+
+def bmi_paths():
+    """(singleLetters.mat, EMNIST folder, files the jobs wait for) of the BMI dataset."""
+    ds = dataset_cfg("bmi")
+    if ds["source"] == "simulated":
+        base = "resources/datasets/bmi/simulated"
+        return f"{base}/singleLetters.mat", f"{base}/emnist", [f"{base}/MANIFEST.json"]
+    wdir = ds.get("willett_dir") or "resources/datasets/bmi/real/willett"
+    edir = ds.get("emnist_dir") or "resources/datasets/bmi/real/emnist"
+    mat = f"{wdir}/singleLetters.mat"
+    return mat, edir, [mat, f"{edir}/emnist-letters-test-labels-idx1-ubyte"]
+
+
+def qc_inputs():
+    """Every dataset's files, for the dataset QC notebook."""
+    files = []
+    for name in ("nmnist", "ntidigits"):
+        if name in config["datasets"]:
+            files.append(dataset_input(name))
+    if "bmi" in config["datasets"]:
+        files += bmi_paths()[2]
+    return files
+
+
+def qc_params():
+    p = {"nmnist_root": "", "ntidigits_path": "", "willett_path": "", "emnist_dir": ""}
+    if "nmnist" in config["datasets"]:
+        p["nmnist_root"] = dataset_root("nmnist")
+    if "ntidigits" in config["datasets"]:
+        p["ntidigits_path"] = str(Path(dataset_root("ntidigits"), "n-tidigits.hdf5"))
+    if "bmi" in config["datasets"]:
+        p["willett_path"], p["emnist_dir"], _ = bmi_paths()
+    return p
 
 
 def run_cfg(run):
@@ -66,6 +107,8 @@ def dataset_of_run(run):
 def final_targets():
     runs = list(config["supervised"]["runs"])
     targets = []
+    if config["datasets"]:
+        targets += ["results/data_qc/calibration.json", "results/data_qc/summary.csv"]
     if runs:
         targets += ["results/tables/supervised.csv", "results/tables/supervised.md"]
         targets += expand(
