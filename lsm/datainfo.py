@@ -114,7 +114,7 @@ def show(path: str | Path, out: str | Path, index: int = 0) -> None:
         plots.cochleagram(ev, utt.key, out)
     elif fmt == "willett-mat":
         cubes = willett.read_single_letters(path)
-        plots.neural_raster(cubes["a"][index], "letter 'a', trial %d" % index, out)
+        plots.neural_raster(cubes["a"][index], f"letter 'a', trial {index}", out)
     else:
         folder = path if path.is_dir() else path.parent
         imgs, labels = emnist.read_letters(folder, "train")

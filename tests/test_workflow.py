@@ -19,12 +19,16 @@ def test_lint_is_clean():
 
 @pytest.mark.parametrize("cfg", ["config/config.yaml", "config/paper.yaml"])
 def test_dry_run_resolves(cfg):
-    r = snakemake("-n", "--configfile", cfg)
+    r = snakemake("-n", "--forceall", "--configfile", cfg)
     assert r.returncode == 0, r.stdout + r.stderr
     out = r.stdout + r.stderr
     assert "train_supervised" in out and "table_supervised" in out
+    assert "datasets_qc" in out
     if cfg.endswith("paper.yaml"):
-        assert "fetch_nmnist" in out and "simulate_nmnist" not in out
+        assert "fetch_dataset" in out and "fetch_emnist" in out and "fetch_willett" in out
+        assert "simulate_dataset" not in out
+    else:
+        assert "simulate_dataset" in out and "fetch_" not in out
 
 
 def test_unknown_config_key_fails_before_any_job():
@@ -89,6 +93,21 @@ def test_end_to_end_records(test_run):
     assert prov["git_sha"] and "device" in prov
     enc = json.loads((res / "features/lsm_nmnist.provenance.json").read_text())
     assert enc["params"]["encoder"] == "lsm_nmnist" and enc["params"]["n_res"] == 64
+
+
+def test_end_to_end_datasets_qc(test_run):
+    """The default-shaped run simulates all three modalities and checks them."""
+    import json
+
+    summary = pd.read_csv(test_run / "results/data_qc/summary.csv")
+    assert set(summary.dataset) == {"nmnist", "ntidigits", "willett", "emnist"}
+    assert set(summary.source) == {"simulated"}
+    cal = json.loads((test_run / "results/data_qc/calibration.json").read_text())
+    assert cal["nmnist_all_digits"]["real_events"] == 4325
+    assert cal["ntidigits_speakers_disjoint"] is True
+    assert 0 <= cal["bmi_decoding_accuracy_pct"] <= 100
+    for f in ("overview.png", "nmnist_calibration.png"):
+        assert (test_run / "results/figures/datasets" / f).stat().st_size > 10_000
 
 
 def test_second_run_has_nothing_to_do(test_run):

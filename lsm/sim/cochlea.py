@@ -79,7 +79,7 @@ class Cochlea:
              ) -> tuple[np.ndarray, np.ndarray]:
         dt = 1.0 / self.p.drive_hz
         leak = np.exp(-dt * 1000.0 / self.p.tau_ms)
-        ref_steps = int(round(self.p.refractory_ms * 1e-3 * self.p.drive_hz))
+        ref_steps = round(self.p.refractory_ms * 1e-3 * self.p.drive_hz)
         v = np.zeros(d.shape[0])
         hold = np.zeros(d.shape[0], dtype=np.int64)
         ts, chans = [], []

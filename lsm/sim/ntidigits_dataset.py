@@ -3,15 +3,19 @@
 A "speaker" is a fixed eSpeak voice (accent + variant) with its own speaking rate, pitch
 and pitch range; each speaks every digit twice (takes ``a`` and ``b``, slightly
 perturbed). Train and test speakers are disjoint, as in TIDIGITS. Every utterance has its
-own random stream derived from ``(seed, split, speaker, digit, take)``: the file is the
-same whatever the number of worker processes.
+own random stream derived from ``(seed, split, speaker, digit, take)``.
+
+Determinism: libespeak-ng keeps internal synthesis state from one utterance to the next
+(the same call gives slightly different audio depending on what was spoken before), so
+each speaker is synthesised in a fresh forked process, in a fixed order. The file is then
+identical whatever the number of worker processes.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import string
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +71,13 @@ def _cochlea(params: CochleaParams, chip_seed: int) -> Cochlea:
     return _COCHLEA[key]
 
 
+def _speaker(args: tuple) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """All utterances of one speaker, in a fixed order (run in a fresh process)."""
+    spk, seed, split_id, spk_idx, params = args
+    return [_utterance((spk, d, take, seed, split_id, spk_idx, params))
+            for d in DIGITS for take in "ab"]
+
+
 def _utterance(args: tuple) -> tuple[str, np.ndarray, np.ndarray]:
     spk, digit, take, seed, split_id, spk_idx, params = args
     rng = np.random.default_rng(np.random.SeedSequence(
@@ -94,16 +105,19 @@ def simulate_ntidigits(
     out_dir = Path(out_dir)
     speakers = make_speakers(n_train_speakers + n_test_speakers, seed)
     parts = {"train": speakers[:n_train_speakers], "test": speakers[n_train_speakers:]}
-    jobs = {s: [(spk, d, take, seed, i, k, params) for k, spk in enumerate(spks)
-                for d in DIGITS for take in "ab"]
+    jobs = {s: [(spk, seed, i, k, params) for k, spk in enumerate(spks)]
             for i, (s, spks) in enumerate(parts.items())}
     workers = workers or min(2, os.cpu_count() or 1)
     result = {}
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # fork: children start from this process, which never loads libespeak-ng itself;
+    # maxtasksperchild=1: every speaker gets a fresh synthesiser state.
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers, maxtasksperchild=1) as pool:
         for split, js in jobs.items():
-            result[split] = list(tqdm(pool.map(_utterance, js, chunksize=8), total=len(js),
-                                      desc=f"simulate N-TIDIGITS {split}",
-                                      disable=not progress, mininterval=2))
+            per_spk = list(tqdm(pool.imap(_speaker, js), total=len(js),
+                                desc=f"simulate N-TIDIGITS {split}",
+                                disable=not progress, mininterval=2))
+            result[split] = [u for utts in per_spk for u in utts]
     ntidigits.write_file(out_dir / ntidigits.FILENAME, result)
     counts = [t.size for items in result.values() for _, t, _ in items]
     manifest = {
