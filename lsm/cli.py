@@ -115,15 +115,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 def cmd_aggregate(args: argparse.Namespace) -> int:
     from lsm.results import aggregate, read_metrics, write_table
 
-    docs = [read_metrics(p) for p in args.metrics]
-    df = aggregate(docs)
+    df = aggregate((read_metrics(p) for p in args.metrics), timing=args.timing)
     write_table(df, args.out, args.title, args.caption)
     print(f"wrote {args.out} ({len(df)} rows) and {Path(args.out).with_suffix('.md')}")
-    if args.timing_out:
-        write_table(aggregate(docs, timing=True), args.timing_out, f"{args.title}: wall-clock",
-                    "Measured wall-clock seconds of training (machine- and load-dependent, "
-                    "so kept out of the deterministic tables).")
-        print(f"wrote {args.timing_out}")
     return 0
 
 
@@ -176,8 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--title", required=True)
     p.add_argument("--caption", default="")
-    p.add_argument("--timing-out", default=None,
-                   help="also write the wall-clock records to this CSV (+ .md)")
+    p.add_argument("--timing", action="store_true",
+                   help="keep only the wall-clock records (machine-dependent), not the rest")
     p.set_defaults(func=cmd_aggregate)
 
     cfg = sub.add_parser("config", help="configuration")

@@ -111,6 +111,14 @@ def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
             raise ConfigError(f"supervised/runs/{name}/readout",
                               f"unknown readout '{run['readout']}'.",
                               f"use one of {sorted(readouts)}.")
+    var = cfg.get("variability", {})
+    if var.get("encoder"):
+        if var["encoder"] not in encoders:
+            raise ConfigError("variability/encoder", f"unknown encoder '{var['encoder']}'.",
+                              f"use one of {sorted(encoders)}.")
+        if var["readout"] not in readouts:
+            raise ConfigError("variability/readout", f"unknown readout '{var['readout']}'.",
+                              f"use one of {sorted(readouts)}.")
     for name, ds in datasets.items():
         if ds["source"] != "real":
             continue

@@ -15,7 +15,7 @@ from lsm import atomic
 DEMO_ENCODER = {"dataset": "nmnist", "n_res": 200, "decay": 0.9, "v_th": 5.0,
                 "batch_size": 500,
                 "weights": {"source": "gaussian", "const": 0.07, "sigma_g": 6.6,
-                            "mean_g": 0.0, "grid_bits": 16}}
+                            "mean_g": 0.0, "weight_bits": 16}}
 
 
 def demo_frames(folder: str | Path = "results/demo") -> str:

@@ -225,3 +225,35 @@ def nmnist_calibration(real: np.ndarray, sims: list[np.ndarray], cal: dict,
     fig.subplots_adjust(bottom=0.22)
     _caption(fig, "Real: one genuine N-MNIST recording.", sources)
     save(fig, path)
+
+
+_AXIS_LABEL = {"read_sigma": "relative read noise σ", "prog_sigma_us": "programming error σ (µS)",
+               "bits": "bits per cell (0 = analogue)", "p_stuck": "stuck-at fault rate",
+               "drift_t_s": "time since programming (s)"}
+
+
+def variability(rows: pd.DataFrame, title: str, data_source: str, path: str | Path) -> None:
+    """Test accuracy against each non-ideality: mean ± std over seeds, for the readout
+    trained on the ideal chip and the variability-aware one; dashed: the nominal chip."""
+    axes_names = [a for a in _AXIS_LABEL if a in set(rows["axis"])]
+    fig, axs = plt.subplots(1, len(axes_names), figsize=(3.6 * len(axes_names), 3.4),
+                            squeeze=False)
+    nominal = rows[rows["axis"] == "none"]["accuracy"]
+    for ax, axis in zip(axs[0], axes_names, strict=True):
+        sub = rows[rows["axis"] == axis]
+        for training, c in (("trained on ideal", "C3"), ("variability-aware", "C0")):
+            g = sub[sub["training"] == training].groupby("value")["accuracy"]
+            m, s = g.mean(), g.std(ddof=1).fillna(0.0)
+            xs = np.arange(len(m)) if axis in ("bits", "drift_t_s") else m.index.to_numpy()
+            ax.plot(xs, m.values, "o-", color=c, label=training)
+            ax.fill_between(xs, m - s, m + s, color=c, alpha=0.2)
+            if axis in ("bits", "drift_t_s"):
+                ax.set_xticks(xs, [f"{v:g}" for v in m.index], fontsize=7)
+        ax.axhline(nominal.mean(), color="k", ls="--", lw=0.8, label="nominal chip")
+        ax.set(xlabel=_AXIS_LABEL[axis], ylabel="test accuracy (%)")
+    axs[0][0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.subplots_adjust(bottom=0.25, wspace=0.3)
+    _caption(fig, f"Mean ± std over {rows['seed'].nunique()} seeds; epochs selected on "
+                  "validation.", [data_source])
+    save(fig, path)

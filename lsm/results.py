@@ -75,8 +75,11 @@ def aggregate(docs: Iterable[dict[str, Any]], timing: bool = False) -> pd.DataFr
         for r in doc["records"]:
             if is_timing(r) != timing:
                 continue
-            rows.append({**{k: doc[k] for k in ("experiment", "dataset", "model", "variant",
-                                               "data_source", "selection")},
+            # a record may override the document's model and variant (one job, many rows)
+            rows.append({**{k: doc[k] for k in ("experiment", "dataset", "data_source",
+                                               "selection")},
+                         "model": r.get("model", doc["model"]),
+                         "variant": r.get("variant", doc["variant"]),
                          "split": r["split"], "metric": r["metric"], "seed": r["seed"],
                          "value": float(r["value"]), "chance": r.get("chance"),
                          "unit": r.get("unit", "")})

@@ -8,17 +8,21 @@ provenance JSON beside them.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lsm import atomic
+from lsm.crossbar import RRAMParams, RRAMWeightSource
 from lsm.errors import DataFormatError
 from lsm.provenance import provenance
 from lsm.readout import ReadoutConfig, predict, train_linear_readout
 from lsm.reservoir import GaussianWeightSource, LIFParams, encode
 from lsm.results import metrics_doc
+from lsm.workload import UNITS as WORKLOAD_UNITS
+from lsm.workload import workload
 
 SPLITS = ("train", "val", "test")
 
@@ -45,50 +49,86 @@ def _meta(data: dict[str, np.ndarray], key: str) -> str:
     return str(data[key]) if key in data else "unknown"
 
 
-def weight_source(cfg: dict[str, Any]) -> GaussianWeightSource:
-    kind = cfg.get("source", "gaussian")
-    if kind != "gaussian":
-        raise ValueError(f"unknown weight source {kind!r}")
-    return GaussianWeightSource(const=cfg["const"], sigma_g=cfg["sigma_g"],
-                                mean_g=cfg["mean_g"], grid_bits=cfg["grid_bits"])
+VARIANT = {"gaussian": "software", "rram": "rram"}
+
+
+def rram_params(encoder: dict[str, Any], rram: dict[str, Any] | None) -> RRAMParams:
+    """Device parameters of an RRAM encoder: the rram block, with g_scale = const."""
+    w = encoder["weights"]
+    return RRAMParams(g_scale=w["const"], weight_bits=w["weight_bits"], **(rram or {}))
+
+
+def reservoir_encoder(encoder: dict[str, Any], rram: dict[str, Any] | None = None
+                      ) -> Callable[..., np.ndarray]:
+    """A function ``(x, seed, device) -> counts`` for the encoder's weight source."""
+    lif = LIFParams(decay=encoder["decay"], v_th=encoder["v_th"])
+    w = encoder["weights"]
+    if w["source"] == "gaussian":
+        src = GaussianWeightSource(const=w["const"], sigma_g=w["sigma_g"],
+                                   mean_g=w["mean_g"], weight_bits=w["weight_bits"])
+
+        def run_gaussian(x: np.ndarray, seed: int, device: str = "cpu") -> np.ndarray:
+            weights = src.sample(x.shape[2], encoder["n_res"], seed)
+            return encode(x, weights, lif, encoder["batch_size"], device)
+
+        return run_gaussian
+    if w["source"] == "rram":
+        rsrc = RRAMWeightSource(rram_params(encoder, rram))
+
+        def run_rram(x: np.ndarray, seed: int, device: str = "cpu") -> np.ndarray:
+            chip = rsrc.program(x.shape[2], encoder["n_res"], seed)
+            if rsrc.params.read_sigma > 0:
+                return chip.encode(x, lif, seed, encoder["batch_size"])
+            return encode(x, chip.weights(), lif, encoder["batch_size"], device)
+
+        return run_rram
+    raise ValueError(f"unknown weight source {w['source']!r}")
 
 
 def encode_features(
     frames_path: str | Path, encoder: dict[str, Any], seeds: list[int], device: str,
     out_path: str | Path, provenance_path: str | Path, encoder_name: str = "",
+    rram: dict[str, Any] | None = None, workload_path: str | Path | None = None,
+    model: str = "LSM",
 ) -> dict[str, Any]:
     """Encode the train/val/test frames with one reservoir per seed.
 
-    Output arrays: ``{split}_s{seed}`` float32 features [N, R], ``y_{split}`` labels, and
-    the metadata ``data_source`` and ``generator_version`` copied from the frames.
-    Returns summary statistics (mean firing rate per seed).
+    Output arrays: ``{split}_s{seed}`` float32 spike counts [N, R], ``y_{split}`` labels,
+    ``time_steps``, and the metadata ``data_source`` and ``generator_version`` copied from
+    the frames. With `workload_path`, also writes the workload metrics (measured on the
+    test split) as a metrics document. Returns summary statistics.
     """
     req = tuple(f"{p}_{s}" for s in SPLITS for p in ("x", "y"))
     data = load_npz(frames_path, req)
-    lif = LIFParams(decay=encoder["decay"], v_th=encoder["v_th"])
-    src = weight_source(encoder["weights"])
-    n_in = int(data["x_train"].shape[2])
+    run = reservoir_encoder(encoder, rram)
     n_t = int(data["x_train"].shape[1])
     out: dict[str, np.ndarray] = {f"y_{s}": data[f"y_{s}"] for s in SPLITS}
     out["data_source"] = data.get("data_source", np.array("unknown"))
     out["generator_version"] = data.get("generator_version", np.array("unknown"))
     out["time_steps"] = np.array(n_t)
-    stats: dict[str, Any] = {"n_in": n_in, "time_steps": n_t, "mean_spikes_per_neuron_step": {}}
+    stats: dict[str, Any] = {"n_in": int(data["x_train"].shape[2]), "time_steps": n_t,
+                             "mean_spikes_per_neuron_step": {}}
+    array = RRAMParams(**{k: v for k, v in (rram or {}).items() if k.startswith("array_")})
+    records = []
     t0 = time.perf_counter()
     for seed in seeds:
-        w = src.sample(n_in, encoder["n_res"], seed)
         for s in SPLITS:
-            out[f"{s}_s{seed}"] = encode(data[f"x_{s}"], w, lif, encoder["batch_size"], device,
-                                         output="counts")
-        # Mean spikes per neuron per step, a check that the reservoir is neither silent
-        # nor saturated (features are counts; rates are derived by the readout if asked).
+            out[f"{s}_s{seed}"] = run(data[f"x_{s}"], seed, device)
         stats["mean_spikes_per_neuron_step"][seed] = float(out[f"train_s{seed}"].mean() / n_t)
+        wl = workload(data["x_test"], out[f"test_s{seed}"], array)
+        records += [{"seed": seed, "split": "test", "metric": k, "value": v,
+                     "unit": WORKLOAD_UNITS[k]} for k, v in wl.items()]
     stats["encode_seconds"] = time.perf_counter() - t0
     atomic.write_npz(out_path, **out)
+    source = _meta(data, "data_source")
+    if workload_path:
+        atomic.write_json(workload_path, metrics_doc(
+            experiment="workload", dataset=encoder["dataset"], model=model,
+            variant=VARIANT[encoder["weights"]["source"]], data_source=source,
+            selection="none", records=records, encoder=encoder_name))
     atomic.write_json(provenance_path, provenance(
-        params={"encoder": encoder_name, **encoder}, seeds=seeds, device=device,
-        data_source=_meta(data, "data_source"),
-        generator_version=_meta(data, "generator_version"), stats=stats))
+        params={"encoder": encoder_name, **encoder, "rram": rram}, seeds=seeds, device=device,
+        data_source=source, generator_version=_meta(data, "generator_version"), stats=stats))
     return stats
 
 
@@ -155,3 +195,34 @@ def supervised_readout(
         seeds=seeds, data_source=source,
         generator_version=_meta(data, "generator_version")))
     return doc
+
+
+def crossbar_variability(
+    frames_path: str | Path, encoder: dict[str, Any], rram: dict[str, Any],
+    readout: dict[str, Any], axes: dict[str, list[float]], seeds: list[int], *,
+    dataset: str, metrics_path: str | Path, rows_path: str | Path,
+    provenance_path: str | Path, encoder_name: str = "",
+) -> Any:
+    """Run :func:`lsm.variability.sweep` and write metrics, per-seed rows and provenance."""
+    import pandas as pd
+
+    from lsm.variability import as_metric_records, sweep
+
+    data = load_npz(frames_path, tuple(f"{p}_{s}" for s in SPLITS for p in ("x", "y")))
+    lif = LIFParams(decay=encoder["decay"], v_th=encoder["v_th"])
+    base = rram_params(encoder, rram)
+    rows = sweep(data, lif, base, encoder["n_res"], ReadoutConfig(**readout), axes, seeds,
+                 encoder["batch_size"])
+    n_classes = int(max(data["y_train"].max(), data["y_test"].max()) + 1)
+    source = _meta(data, "data_source")
+    atomic.write_json(metrics_path, metrics_doc(
+        experiment="variability", dataset=dataset, model="LSM-RRAM", variant="",
+        data_source=source, selection="val", records=as_metric_records(rows, n_classes)))
+    df = pd.DataFrame(rows)
+    with atomic.atomic_path(rows_path) as tmp:
+        df.to_csv(tmp, index=False)
+    atomic.write_json(provenance_path, provenance(
+        params={"encoder": encoder_name, **encoder, "rram": rram, "readout": readout,
+                "axes": axes}, seeds=seeds, data_source=source,
+        generator_version=_meta(data, "generator_version")))
+    return df

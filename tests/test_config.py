@@ -11,7 +11,7 @@ DEFAULT = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
 
 def test_default_and_paper_configs_are_valid():
     cfg = load_config(REPO_ROOT / "config" / "config.yaml")
-    assert cfg["encoders"]["lsm_nmnist"]["weights"]["grid_bits"] == 16  # default filled in
+    assert cfg["encoders"]["lsm_nmnist"]["weights"]["weight_bits"] == 16  # default filled in
     paper = load_config(REPO_ROOT / "config" / "paper.yaml")
     assert paper["datasets"]["nmnist"]["source"] == "real"
     assert paper["readouts"]["linear"]["lr"] == 0.0001

@@ -100,8 +100,10 @@ def test_gaussian_source_statistics_and_seeds():
     assert w.w_in.shape == (256, 200) and w.w_rec.shape == (200, 200)
     assert abs(allw.std() - 0.07 * 6.6) < 0.01
     assert abs(allw.mean()) < 0.01
-    # on the dyadic grid
-    np.testing.assert_array_equal(allw * 2**16, np.round(allw * 2**16))
+    # on the dyadic grid, and the largest weight fills a signed 16-bit integer
+    k = allw * 2.0**w.grid_bits
+    np.testing.assert_array_equal(k, np.round(k))
+    assert 2**14 <= np.abs(k).max() <= 2**15 - 1
     other = src.sample(256, 200, seed=1)
     assert not torch.equal(w.w_in, other.w_in)
 
@@ -112,3 +114,40 @@ def test_rates_output():
     assert encode(x, w, LIFParams(1.0, 5.0), output="rates")[0, 0] == 0.5
     with pytest.raises(ValueError, match="output must be"):
         encode(x, w, LIFParams(1.0, 5.0), output="spikes")
+
+
+@pytest.mark.parametrize("kind", ["random", "zeros", "saturating", "counts"])
+def test_event_kernel_equals_dense_and_reference(kind):
+    rng = np.random.default_rng(2)
+    w = GaussianWeightSource(const=0.25).sample(12, 30, seed=5)
+    x = {"random": (rng.random((9, 20, 12)) < 0.15),
+         "zeros": np.zeros((9, 20, 12)),
+         "saturating": np.ones((9, 20, 12)),
+         "counts": rng.integers(0, 4, (9, 20, 12))}[kind].astype(np.uint8)
+    p = LIFParams(0.9, 1.5)
+    ev = encode(x, w, p, batch_size=4, backend="events")
+    dense = encode(x, w, p, batch_size=5, backend="dense")
+    np.testing.assert_array_equal(ev, dense)
+    ref = np.stack([reference_counts(xi.astype(float), w.w_in.numpy(), w.w_rec.numpy(), 0.9, 1.5)
+                    for xi in x[:3]])
+    np.testing.assert_array_equal(ev[:3], ref)
+    if kind == "zeros":
+        assert ev.sum() == 0
+    if kind == "saturating":
+        assert ev.sum() > 0
+
+
+def test_event_kernel_matches_dense_on_realistic_scale():
+    rng = np.random.default_rng(3)
+    x = (rng.random((64, 50, 256)) < 0.09).astype(np.uint8)
+    w = GaussianWeightSource(const=0.07).sample(256, 200, seed=1)
+    p = LIFParams(0.9, 5.0)
+    ev = encode(x, w, p, backend="events")
+    assert 0.01 < ev.mean() / 50 < 0.3  # neither silent nor saturated
+    np.testing.assert_array_equal(ev, encode(x, w, p, backend="dense"))
+
+
+def test_unknown_backend():
+    w = GaussianWeightSource().sample(2, 2, seed=0)
+    with pytest.raises(ValueError, match="backend"):
+        encode(np.zeros((1, 2, 2), np.uint8), w, LIFParams(), backend="gpu-magic")

@@ -70,8 +70,27 @@ def test_end_to_end_table(test_run):
     md = (test_run / "results" / "tables" / "supervised.md").read_text()
     assert "SIMULATED" in md
     assert "train_seconds" not in set(df.metric)  # wall-clock lives in the timing table
-    timing = pd.read_csv(test_run / "results" / "tables" / "supervised_timing.csv")
+    timing = pd.read_csv(test_run / "results" / "tables" / "timing.csv")
     assert set(timing.metric) == {"train_seconds"} and (timing["mean"] > 0).all()
+    rram = df[(df.variant == "rram") & (df.split == "test") & (df.metric == "accuracy")]
+    assert len(rram) == 1 and rram.iloc[0].paper == 89.66
+
+
+def test_end_to_end_workload_and_variability(test_run):
+    wl = pd.read_csv(test_run / "results/tables/workload.csv")
+    get = {(r.variant, r.metric): r for r in wl.itertuples()}
+    assert get[("software", "dense_synops")].mean == 50 * (256 + 64) * 64
+    assert get[("software", "effective_synops")].mean < get[("software", "dense_synops")].mean
+    assert 0.0 < get[("rram", "activation_sparsity")].mean < 1.0
+    assert get[("software", "arrays")].mean == 1
+    var = pd.read_csv(test_run / "results/tables/variability.csv")
+    assert set(var.model) == {"LSM-RRAM (nominal chip)", "LSM-RRAM (trained on ideal)",
+                              "LSM-RRAM (variability-aware)"}
+    assert (var.n_seeds == 3).all() and (var.selection == "val").all()
+    zero = var[(var.variant == "read_sigma=0")]
+    nominal = var[var.variant == "nominal"].iloc[0]["mean"]
+    assert (zero["mean"] == nominal).all()  # no noise: same as the nominal chip
+    assert (test_run / "results/figures/variability/variability.png").stat().st_size > 10_000
 
 
 def test_end_to_end_records(test_run):

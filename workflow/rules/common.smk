@@ -104,13 +104,60 @@ def dataset_of_run(run):
     return config["encoders"][encoder_of_run(run)]["dataset"]
 
 
+TABLES = {
+    "supervised": (
+        "Supervised classification",
+        "Linear readout on frozen reservoir spike counts; epoch selected on a validation "
+        "split carved from train; test evaluated once.",
+    ),
+    "workload": (
+        "Reservoir workload (NeuroBench vocabulary)",
+        "Per test sample: effective synaptic operations (accumulates of an event-driven "
+        "reservoir), dense MACs, activation sparsity, firing rate; static footprint in "
+        "weights, RRAM cells (two per weight) and 512x512 arrays.",
+    ),
+    "variability": (
+        "RRAM crossbar variability",
+        "Test accuracy of a linear readout under device non-idealities (one axis at a "
+        "time): trained on the ideal chip, or variability-aware (trained on the non-ideal "
+        "chip); epochs selected on validation.",
+    ),
+}
+
+
+def variability_encoder():
+    """The encoder of the variability study, with RRAM weights."""
+    enc = dict(config["encoders"][config["variability"]["encoder"]])
+    enc["weights"] = {**enc["weights"], "source": "rram"}
+    return enc
+
+
+def table_inputs(experiment):
+    if experiment == "supervised":
+        return expand("results/metrics/supervised/{run}.json", run=list(config["supervised"]["runs"]))
+    if experiment == "workload":
+        return expand("results/metrics/workload/{encoder}.json", encoder=list(config["encoders"]))
+    if experiment == "variability":
+        return ["results/metrics/variability/variability.json"]
+    raise ValueError(f"no table named {experiment}")
+
+
+def timing_inputs():
+    return table_inputs("supervised")
+
+
 def final_targets():
     runs = list(config["supervised"]["runs"])
     targets = []
     if config["datasets"]:
         targets += ["results/data_qc/calibration.json", "results/data_qc/summary.csv"]
+    if config["encoders"]:
+        targets += ["results/tables/workload.csv", "results/tables/workload.md"]
+    if config["variability"]["encoder"]:
+        targets += ["results/tables/variability.csv", "results/figures/variability/variability.png"]
     if runs:
         targets += ["results/tables/supervised.csv", "results/tables/supervised.md"]
+        targets += ["results/tables/timing.csv", "results/tables/timing.md"]
         targets += expand(
             "results/figures/supervised/{run}_{kind}.png",
             run=runs,

@@ -2,7 +2,7 @@
 
 
 rule encode:
-    """Encode every split with one reservoir per seed (notebook 01)."""
+    """Encode every split with one reservoir per seed, and measure its workload (notebook 01)."""
     input:
         nb=nb_path("01_encode_lsm.ipynb"),
         frames=lambda wc: "results/frames/{}.npz".format(
@@ -12,11 +12,13 @@ rule encode:
         nb="results/notebooks/encode/{encoder}.ipynb",
         features="results/features/{encoder}.npz",
         provenance="results/features/{encoder}.provenance.json",
+        workload="results/metrics/workload/{encoder}.json",
     params:
         nb=lambda wc: as_json(
             {
                 "encoder_name": wc.encoder,
                 "encoder": config["encoders"][wc.encoder],
+                "rram": config["rram"],
                 "seeds": config["seeds"],
                 "device": config["device"],
             }
@@ -30,4 +32,41 @@ rule encode:
     shell:
         "papermill {input.nb} {output.nb} -k python3 --log-output "
         "-r frames_path {input.frames} -r features_path {output.features} "
-        "-r provenance_path {output.provenance} -y '{params.nb}' &> {log}"
+        "-r provenance_path {output.provenance} -r workload_path {output.workload} "
+        "-y '{params.nb}' &> {log}"
+
+
+rule crossbar_variability:
+    """Accuracy under RRAM non-idealities: trained on ideal vs variability-aware (notebook 03)."""
+    input:
+        nb=nb_path("03_crossbar_variability.ipynb"),
+        frames=lambda wc: "results/frames/{}.npz".format(variability_encoder()["dataset"]),
+    output:
+        nb="results/notebooks/variability/variability.ipynb",
+        metrics="results/metrics/variability/variability.json",
+        rows="results/metrics/variability/variability.rows.csv",
+        provenance="results/metrics/variability/variability.provenance.json",
+        fig="results/figures/variability/variability.png",
+    params:
+        nb=lambda wc: as_json(
+            {
+                "encoder_name": config["variability"]["encoder"],
+                "encoder": variability_encoder(),
+                "rram": config["rram"],
+                "readout": config["readouts"][config["variability"]["readout"]],
+                "axes": config["variability"]["axes"],
+                "seeds": config["seeds"],
+                "dataset": variability_encoder()["dataset"],
+            }
+        ),
+    log:
+        "results/logs/crossbar_variability/variability.log",
+    benchmark:
+        "results/benchmarks/crossbar_variability/variability.tsv"
+    conda:
+        "../envs/lsm.yaml"
+    shell:
+        "papermill {input.nb} {output.nb} -k python3 --log-output "
+        "-r frames_path {input.frames} -r metrics_path {output.metrics} "
+        "-r rows_path {output.rows} -r provenance_path {output.provenance} "
+        "-r fig_path {output.fig} -y '{params.nb}' &> {log}"
