@@ -8,6 +8,7 @@ provenance JSON beside them.
 from __future__ import annotations
 
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ def load_npz(path: str | Path, required: tuple[str, ...] = ()) -> dict[str, np.n
     try:
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise DataFormatError(path, f"not a readable .npz ({exc}).",
                               "delete it and rerun the workflow.") from exc
     missing = [k for k in required if k not in data]
@@ -60,14 +61,16 @@ def rram_params(encoder: dict[str, Any], rram: dict[str, Any] | None) -> RRAMPar
 
 def reservoir_encoder(encoder: dict[str, Any], rram: dict[str, Any] | None = None
                       ) -> Callable[..., np.ndarray]:
-    """A function ``(x, seed, device) -> counts`` for the encoder's weight source."""
+    """A function ``(x, seed, device, stream) -> counts`` for the encoder's weight source;
+    `stream` separates the read-noise draws of different splits."""
     lif = LIFParams(decay=encoder["decay"], v_th=encoder["v_th"])
     w = encoder["weights"]
     if w["source"] == "gaussian":
         src = GaussianWeightSource(const=w["const"], sigma_g=w["sigma_g"],
                                    mean_g=w["mean_g"], weight_bits=w["weight_bits"])
 
-        def run_gaussian(x: np.ndarray, seed: int, device: str = "cpu") -> np.ndarray:
+        def run_gaussian(x: np.ndarray, seed: int, device: str = "cpu", stream: int = 0
+                         ) -> np.ndarray:
             weights = src.sample(x.shape[2], encoder["n_res"], seed)
             return encode(x, weights, lif, encoder["batch_size"], device)
 
@@ -75,10 +78,11 @@ def reservoir_encoder(encoder: dict[str, Any], rram: dict[str, Any] | None = Non
     if w["source"] == "rram":
         rsrc = RRAMWeightSource(rram_params(encoder, rram))
 
-        def run_rram(x: np.ndarray, seed: int, device: str = "cpu") -> np.ndarray:
+        def run_rram(x: np.ndarray, seed: int, device: str = "cpu", stream: int = 0
+                     ) -> np.ndarray:
             chip = rsrc.program(x.shape[2], encoder["n_res"], seed)
-            if rsrc.params.read_sigma > 0:
-                return chip.encode(x, lif, seed, encoder["batch_size"])
+            if rsrc.params.read_sigma > 0:  # independent read noise per split (`stream`)
+                return chip.encode(x, lif, seed * 10 + stream, encoder["batch_size"])
             return encode(x, chip.weights(), lif, encoder["batch_size"], device)
 
         return run_rram
@@ -112,8 +116,8 @@ def encode_features(
     records = []
     t0 = time.perf_counter()
     for seed in seeds:
-        for s in SPLITS:
-            out[f"{s}_s{seed}"] = run(data[f"x_{s}"], seed, device)
+        for k, s in enumerate(SPLITS, start=1):
+            out[f"{s}_s{seed}"] = run(data[f"x_{s}"], seed, device, k)
         stats["mean_spikes_per_neuron_step"][seed] = float(out[f"train_s{seed}"].mean() / n_t)
         wl = workload(data["x_test"], out[f"test_s{seed}"], array)
         records += [{"seed": seed, "split": "test", "metric": k, "value": v,

@@ -1,0 +1,73 @@
+"""The stage functions the notebooks call, on a small synthetic frames file."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from lsm import atomic, stages
+from lsm.errors import DataFormatError
+
+
+@pytest.fixture
+def frames(tmp_path):
+    rng = np.random.default_rng(0)
+    proto = rng.random((3, 20, 16)) < 0.3
+    data = {}
+    for split, n in (("train", 45), ("val", 15), ("test", 15)):
+        y = np.arange(n) % 3
+        data[f"x_{split}"] = (proto[y] ^ (rng.random((n, 20, 16)) < 0.05)).astype(np.uint8)
+        data[f"y_{split}"] = y
+    path = tmp_path / "frames.npz"
+    atomic.write_npz(path, **data, data_source=np.array("simulated"),
+                     generator_version=np.array("test-1"))
+    return path
+
+
+def _encoder(source):
+    return {"dataset": "toy", "n_res": 30, "decay": 0.9, "v_th": 1.0, "batch_size": 8,
+            "weights": {"source": source, "const": 0.05, "sigma_g": 6.6, "mean_g": 0.0,
+                        "weight_bits": 16}}
+
+
+@pytest.mark.parametrize("source,rram", [("gaussian", None), ("rram", {"read_sigma": 0.05})])
+def test_encode_then_readout(frames, tmp_path, source, rram):
+    out = tmp_path / "f.npz"
+    stats = stages.encode_features(frames, _encoder(source), [0, 1], "cpu", out,
+                                   tmp_path / "p.json", encoder_name="toy", rram=rram,
+                                   workload_path=tmp_path / "w.json")
+    assert set(stats["mean_spikes_per_neuron_step"]) == {0, 1}
+    wl = json.loads((tmp_path / "w.json").read_text())
+    assert wl["experiment"] == "workload" and wl["variant"] == {"gaussian": "software",
+                                                                  "rram": "rram"}[source]
+    doc = stages.supervised_readout(
+        out, {"lr": 0.05, "epochs": 10, "batch_size": 16, "weight_decay": 0.0,
+              "optimizer": "adam", "threads": 1}, [0, 1], dataset="toy", model="LSM",
+        variant="x", feature_scale="counts", metrics_path=tmp_path / "m.json",
+        curves_path=tmp_path / "c.csv", confusion_path=tmp_path / "cm.csv",
+        provenance_path=tmp_path / "mp.json")
+    test_acc = [r["value"] for r in doc["records"] if r["metric"] == "accuracy"
+                and r["split"] == "test"]
+    assert len(test_acc) == 2 and min(test_acc) > 50.0
+    assert doc["data_source"] == "simulated"
+
+
+def test_missing_seed_is_a_clear_error(frames, tmp_path):
+    out = tmp_path / "f.npz"
+    stages.encode_features(frames, _encoder("gaussian"), [0], "cpu", out, tmp_path / "p.json")
+    with pytest.raises(DataFormatError, match="no features for seed 5"):
+        stages.supervised_readout(
+            out, {"lr": 0.05, "epochs": 1, "batch_size": 16, "weight_decay": 0.0,
+                  "optimizer": "adam", "threads": 1}, [5], dataset="toy", model="LSM",
+            variant="x", feature_scale="counts", metrics_path=tmp_path / "m.json",
+            curves_path=tmp_path / "c.csv", confusion_path=tmp_path / "cm.csv",
+            provenance_path=tmp_path / "mp.json")
+
+
+def test_truncated_npz_names_the_file(tmp_path):
+    bad = tmp_path / "broken.npz"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(DataFormatError, match=r"broken\.npz"):
+        stages.load_npz(bad)
