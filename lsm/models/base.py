@@ -1,0 +1,40 @@
+"""The model interface of the supervised benchmark."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from lsm.cost import TrainingCost
+
+
+@dataclass
+class Fitted:
+    """A trained model: its predictor, selection record and training cost."""
+
+    predict: Callable[[np.ndarray], np.ndarray]
+    best_val_acc: float
+    best_epoch: int
+    val_curve: list[float]
+    train_loss: list[float]
+    cost: TrainingCost
+
+
+class SupervisedModel(ABC):
+    """``kind`` names the model in configs; ``input`` says what it is fed: ``"frames"``
+    (binary event frames [N, T, C]) or ``"features"`` (frozen reservoir spike counts)."""
+
+    kind: ClassVar[str]
+    input: ClassVar[str] = "frames"
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+
+    @abstractmethod
+    def fit(self, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
+            y_val: np.ndarray, n_classes: int, seed: int) -> Fitted:
+        """Train on train, select the epoch on val; never see test."""

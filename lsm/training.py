@@ -1,0 +1,98 @@
+"""One training loop for every trainable model: mini-batch Adam(W), cross-entropy,
+epoch selected on validation accuracy (ties: the earliest), deterministic per seed."""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    lr: float = 1e-3
+    epochs: int = 100
+    batch_size: int = 100
+    weight_decay: float = 0.0
+    optimizer: str = "adam"  # "adam" or "adamw"
+    threads: int = 1  # fixed, so float results do not depend on the machine's core count
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    """The selected model and its training record."""
+
+    model: nn.Module
+    best_epoch: int  # 1-based
+    best_val_acc: float  # percent
+    val_curve: list[float] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    optimizer_steps: int = 0
+    train_seconds: float = 0.0
+    n_params: int = 0
+
+
+def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
+    """Top-1 accuracy in percent."""
+    return float((logits.argmax(1) == y).float().mean().item() * 100.0)
+
+
+def _optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    raise ValueError(f"optimizer must be 'adam' or 'adamw', got {cfg.optimizer!r}")
+
+
+def predict_logits(model: nn.Module, x: torch.Tensor, batch: int = 512) -> torch.Tensor:
+    model.eval()
+    with torch.no_grad():
+        return torch.cat([model(x[i : i + batch]) for i in range(0, x.shape[0], batch)])
+
+
+def train_classifier(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray,
+                     x_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig, seed: int
+                     ) -> TrainResult:
+    """Train `model` (already initialised under `seed`); keep the best-validation epoch."""
+    torch.set_num_threads(cfg.threads)
+    gen = torch.Generator().manual_seed(seed)
+    xtr = torch.from_numpy(np.asarray(x_train, dtype=np.float32))
+    ytr = torch.from_numpy(np.asarray(y_train, dtype=np.int64))
+    xva = torch.from_numpy(np.asarray(x_val, dtype=np.float32))
+    yva = torch.from_numpy(np.asarray(y_val, dtype=np.int64))
+    opt = _optimizer(cfg, model.parameters())
+    loss_fn = nn.CrossEntropyLoss()
+    res = TrainResult(model=model, best_epoch=0, best_val_acc=-1.0,
+                      n_params=sum(p.numel() for p in model.parameters() if p.requires_grad))
+    best_state = copy.deepcopy(model.state_dict())
+    t0 = time.perf_counter()
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        perm = torch.randperm(xtr.shape[0], generator=gen)
+        total, n = 0.0, 0
+        for i in range(0, xtr.shape[0], cfg.batch_size):
+            idx = perm[i : i + cfg.batch_size]
+            opt.zero_grad()
+            loss = loss_fn(model(xtr[idx]), ytr[idx])
+            loss.backward()
+            opt.step()
+            total += float(loss.item()) * idx.numel()
+            n += idx.numel()
+            res.optimizer_steps += 1
+        res.train_loss.append(total / n)
+        va = accuracy(predict_logits(model, xva), yva)
+        res.val_curve.append(va)
+        if va > res.best_val_acc:  # strict: ties keep the earlier epoch
+            res.best_val_acc, res.best_epoch = va, epoch
+            best_state = copy.deepcopy(model.state_dict())
+    res.train_seconds = time.perf_counter() - t0
+    model.load_state_dict(best_state)
+    return res

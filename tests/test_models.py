@@ -1,0 +1,79 @@
+"""Supervised models behind one interface: semantics, surrogate gradient, cost formula."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lsm.cost import BACKWARD_FACTOR, TrainingCost, recurrent_macs
+from lsm.models import MODELS
+from lsm.models.srnn import SRNN, RectSpike
+from lsm.reservoir import LIFParams, ReservoirWeights, encode, fit_grid
+
+
+def test_registry_names_every_model():
+    assert set(MODELS) == {"lsm_readout", "raw_readout", "srnn", "rnn"}
+    assert MODELS["lsm_readout"].input == "features" and MODELS["srnn"].input == "frames"
+
+
+def test_rect_surrogate_gradient():
+    v = torch.tensor([-0.3, -0.2, 0.0, 0.1, 0.3], requires_grad=True)
+    s = RectSpike.apply(v, 0.25)
+    assert s.tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]  # strict threshold
+    s.sum().backward()
+    assert v.grad.tolist() == [0.0, 2.0, 2.0, 2.0, 0.0]  # 1 / (2 * 0.25) inside the window
+
+
+def test_srnn_forward_has_the_reservoir_semantics():
+    """With the LSM's weights, the SRNN's hidden spikes are the reservoir's."""
+    torch.manual_seed(0)
+    net = SRNN(8, 12, 3, decay=0.9, v_th=1.0, const=0.05).double()
+    w_in, b_in = fit_grid(net.w_in.detach().numpy())
+    w_rec = np.round(net.w_rec.detach().numpy() * 2.0**b_in) / 2.0**b_in
+    with torch.no_grad():
+        net.w_in.copy_(torch.from_numpy(w_in))
+        net.w_rec.copy_(torch.from_numpy(w_rec))
+    x = (np.random.default_rng(0).random((4, 15, 8)) < 0.3).astype(np.uint8)
+    counts = encode(x, ReservoirWeights(torch.from_numpy(w_in), torch.from_numpy(w_rec), b_in),
+                    LIFParams(0.9, 1.0))
+    with torch.no_grad():
+        logits = net(torch.from_numpy(x).double())
+        rate = torch.from_numpy(counts).double() / 15
+        np.testing.assert_allclose(logits.numpy(), net.fc(rate).numpy(), atol=1e-12)
+
+
+def test_cost_formula():
+    c = TrainingCost(trainable_params=10, forward_macs_per_sample=100.0, epochs=3,
+                     train_samples=7, optimizer_steps=9, train_seconds=1.0,
+                     encode_macs_dense=1e4, encode_macs_events=1e3)
+    assert c.train_macs == 3 * 7 * 100.0 * (1 + BACKWARD_FACTOR)
+    assert c.total_macs_dense == c.train_macs + 1e4
+    assert c.total_macs_events == c.train_macs + 1e3
+    recs = {r["metric"]: r for r in c.records(seed=2)}
+    assert recs["train_seconds"]["unit"] == "s" and recs["optimizer_steps"]["value"] == 9
+    assert recurrent_macs(256, 200, 50) == 50 * (256 * 200 + 200 * 200)
+
+
+@pytest.mark.parametrize("kind,params", [
+    ("raw_readout", {"train": {"lr": 0.05, "epochs": 8, "batch_size": 16}}),
+    ("rnn", {"n_hidden": 16, "train": {"lr": 0.01, "epochs": 8, "batch_size": 16}}),
+    ("srnn", {"n_res": 16, "decay": 0.9, "v_th": 0.3, "const": 0.05, "readout": "ann",
+              "train": {"lr": 0.01, "epochs": 8, "batch_size": 16}}),
+    ("srnn", {"n_res": 16, "decay": 0.9, "v_th": 0.3, "const": 0.05, "readout": "snn",
+              "train": {"lr": 0.01, "epochs": 8, "batch_size": 16}}),
+])
+def test_models_learn_a_toy_task_and_report_cost(kind, params):
+    rng = np.random.default_rng(1)
+    proto = rng.random((3, 10, 6)) < 0.4
+
+    def make(n):
+        y = np.arange(n) % 3
+        return (proto[y] ^ (rng.random((n, 10, 6)) < 0.05)).astype(np.uint8), y
+
+    (xtr, ytr), (xva, yva), (xte, yte) = make(60), make(30), make(30)
+    fitted = MODELS[kind](**params).fit(xtr, ytr, xva, yva, 3, seed=0)
+    assert fitted.best_val_acc == max(fitted.val_curve)
+    assert (fitted.predict(xte) == yte).mean() > 0.5
+    assert fitted.cost.trainable_params > 0 and fitted.cost.train_macs > 0
+    assert fitted.cost.optimizer_steps == 8 * 4  # 60 samples, batch 16
