@@ -116,8 +116,21 @@ def cmd_aggregate(args: argparse.Namespace) -> int:
     from lsm.results import aggregate, read_metrics, write_table
 
     df = aggregate((read_metrics(p) for p in args.metrics), timing=args.timing)
+    if args.only:
+        df = df[df["metric"].isin(args.only.split(","))].reset_index(drop=True)
     write_table(df, args.out, args.title, args.caption)
     print(f"wrote {args.out} ({len(df)} rows) and {Path(args.out).with_suffix('.md')}")
+    return 0
+
+
+def cmd_plot_cost(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from lsm import plots
+
+    acc, cost = pd.read_csv(args.accuracy), pd.read_csv(args.cost)
+    plots.accuracy_vs_cost(acc, cost, args.dataset, args.out)
+    print(f"wrote {args.out}")
     return 0
 
 
@@ -170,9 +183,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--title", required=True)
     p.add_argument("--caption", default="")
+    p.add_argument("--only", default="", help="comma-separated metrics to keep (default: all)")
     p.add_argument("--timing", action="store_true",
                    help="keep only the wall-clock records (machine-dependent), not the rest")
     p.set_defaults(func=cmd_aggregate)
+
+    p = rsub.add_parser("plot-cost", help="accuracy against training cost, one dataset")
+    p.add_argument("--accuracy", required=True, help="the supervised accuracy table (CSV)")
+    p.add_argument("--cost", required=True, help="the training-cost table (CSV)")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_plot_cost)
 
     cfg = sub.add_parser("config", help="configuration")
     csub = cfg.add_subparsers(dest="cmd", required=True)

@@ -103,10 +103,14 @@ def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
                               f"unknown dataset '{enc['dataset']}'.",
                               f"use one of {sorted(datasets)}.")
     for name, run in cfg.get("supervised", {}).get("runs", {}).items():
-        if run["encoder"] not in encoders:
+        if run["kind"] == "lsm_readout" and run.get("encoder") not in encoders:
             raise ConfigError(f"supervised/runs/{name}/encoder",
-                              f"unknown encoder '{run['encoder']}'.",
+                              f"unknown encoder '{run.get('encoder')}'.",
                               f"use one of {sorted(encoders)}.")
+        if run["kind"] != "lsm_readout" and run.get("dataset") not in datasets:
+            raise ConfigError(f"supervised/runs/{name}/dataset",
+                              f"unknown dataset '{run.get('dataset')}'.",
+                              f"use one of {sorted(datasets)}.")
         if run["readout"] not in readouts:
             raise ConfigError(f"supervised/runs/{name}/readout",
                               f"unknown readout '{run['readout']}'.",

@@ -40,7 +40,8 @@ def demo_features(folder: str | Path = "results/demo") -> str:
     out = folder / "features.npz"
     if not out.is_file():
         encode_features(demo_frames(folder), DEMO_ENCODER, [0, 1], "cpu", out,
-                        folder / "features.provenance.json", encoder_name="demo")
+                        folder / "features.provenance.json", encoder_name="demo",
+                        workload_path=folder / "workload.json")
     return str(out)
 
 

@@ -257,3 +257,30 @@ def variability(rows: pd.DataFrame, title: str, data_source: str, path: str | Pa
     _caption(fig, f"Mean ± std over {rows['seed'].nunique()} seeds; epochs selected on "
                   "validation.", [data_source])
     save(fig, path)
+
+
+def accuracy_vs_cost(acc: pd.DataFrame, cost: pd.DataFrame, dataset: str, path: str | Path
+                     ) -> None:
+    """Test accuracy (mean ± std over seeds) against total training MACs (event-driven
+    encoding counted for the LSM), log axis; the paper's accuracy as hollow markers at the
+    same cost (the paper gives no per-model cost)."""
+    a = acc[(acc.dataset == dataset) & (acc.split == "test") & (acc.metric == "accuracy")]
+    c = cost[(cost.dataset == dataset) & (cost.metric == "total_macs_events")]
+    m = a.merge(c[["model", "variant", "mean"]], on=["model", "variant"], suffixes=("", "_c"))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for k, r in enumerate(m.itertuples()):
+        label = f"{r.model} ({r.variant})"
+        ax.errorbar(r.mean_c, r.mean, yerr=r.std, fmt="o", color=f"C{k}", capsize=3,
+                    label=label)
+        if not pd.isna(r.paper):
+            ax.plot(r.mean_c, r.paper, "o", mfc="none", color=f"C{k}", ms=9)
+            ax.annotate(f"paper {r.paper:.1f}", (r.mean_c, r.paper), fontsize=7,
+                        xytext=(4, 4), textcoords="offset points")
+    ax.plot([], [], "o", mfc="none", color="gray", label="paper's value (test-selected)")
+    ax.set(xscale="log", xlabel="total training cost (MACs; LSM encoding event-driven)",
+           ylabel="test accuracy (%)", title=f"{dataset}: accuracy against training cost")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.subplots_adjust(bottom=0.22)
+    _caption(fig, "Mean ± std over seeds; selection on validation.",
+             sorted(set(a["data_source"])) or ["real"])
+    save(fig, path)

@@ -7,6 +7,7 @@ provenance JSON beside them.
 
 from __future__ import annotations
 
+import json
 import time
 import zipfile
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from lsm import atomic
 from lsm.crossbar import RRAMParams, RRAMWeightSource
 from lsm.errors import DataFormatError
 from lsm.provenance import provenance
-from lsm.readout import ReadoutConfig, predict, train_linear_readout
+from lsm.readout import ReadoutConfig
 from lsm.reservoir import GaussianWeightSource, LIFParams, encode
 from lsm.results import metrics_doc
 from lsm.workload import UNITS as WORKLOAD_UNITS
@@ -136,67 +137,88 @@ def encode_features(
     return stats
 
 
-def supervised_readout(
-    features_path: str | Path, readout: dict[str, Any], seeds: list[int], *,
-    dataset: str, model: str, variant: str, feature_scale: str,
-    metrics_path: str | Path, curves_path: str | Path, confusion_path: str | Path,
-    provenance_path: str | Path, run_name: str = "",
-) -> dict[str, Any]:
-    """Train a linear readout per seed on that seed's reservoir features.
+def _encode_cost(workload_path: str | Path | None, seed: int, n_samples: int
+                 ) -> tuple[float, float]:
+    """One-time encoding MACs of all samples: dense, and event-driven (measured)."""
+    if not workload_path:
+        return 0.0, 0.0
+    doc = json.loads(Path(workload_path).read_text())
+    per = {r["metric"]: r["value"] for r in doc["records"] if r["seed"] == seed}
+    if not per:
+        raise DataFormatError(workload_path, f"has no workload records for seed {seed}.",
+                              "encode with the same seed list as the supervised runs.")
+    return per["dense_synops"] * n_samples, per["effective_synops"] * n_samples
 
-    Selection: epoch with the best validation accuracy. Test: evaluated once, on that
-    epoch. Writes metrics (per-seed records), learning curves, the test confusion matrix
-    summed over seeds, and provenance. Returns the metrics document.
+
+def supervised_run(
+    input_path: str | Path, kind: str, params: dict[str, Any], train: dict[str, Any],
+    seeds: list[int], *, dataset: str, model: str, variant: str,
+    metrics_path: str | Path, curves_path: str | Path, confusion_path: str | Path,
+    provenance_path: str | Path, workload_path: str | Path | None = None,
+    feature_scale: str = "counts", run_name: str = "",
+) -> dict[str, Any]:
+    """Train one model kind per seed; select on validation; evaluate test once.
+
+    `input_path` holds reservoir features (kind ``lsm_readout``: ``{split}_s{seed}``) or
+    binary frames (other kinds: ``x_{split}``). Writes per-seed metrics (accuracy and the
+    training cost of :mod:`lsm.cost`), learning curves, the test confusion matrix summed
+    over seeds, and provenance. Returns the metrics document.
     """
     import pandas as pd
 
-    data = load_npz(features_path, ("y_train", "y_val", "y_test", "time_steps"))
-    cfg = ReadoutConfig(**readout)
+    from lsm.models import MODELS
+
+    if kind not in MODELS:
+        raise ValueError(f"unknown model kind {kind!r}; known: {sorted(MODELS)}")
+    cls = MODELS[kind]
+    data = load_npz(input_path, ("y_train", "y_val", "y_test"))
     n_classes = int(max(data["y_train"].max(), data["y_test"].max()) + 1)
+    n_all = sum(int(data[f"y_{s}"].shape[0]) for s in SPLITS)
     records, curves = [], []
     confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
     for seed in seeds:
-        feats = {}
-        for s in SPLITS:
-            key = f"{s}_s{seed}"
-            if key not in data:
-                raise DataFormatError(features_path, f"has no features for seed {seed} ({key}).",
-                                      "encode with the same seed list as the readout.")
-            f = data[key]
-            feats[s] = f / float(data["time_steps"]) if feature_scale == "rates" else f
-        res = train_linear_readout(feats["train"], data["y_train"], feats["val"], data["y_val"],
-                                   n_classes, cfg, seed)
-        pred = predict(res.model, feats["test"])
-        test_acc = float((pred == data["y_test"]).mean() * 100.0)
+        if cls.input == "features":
+            xs = {}
+            for s in SPLITS:
+                key = f"{s}_s{seed}"
+                if key not in data:
+                    raise DataFormatError(input_path, f"has no features for seed {seed} "
+                                          f"({key}).", "encode with the same seed list.")
+                f = data[key]
+                xs[s] = f / float(data["time_steps"]) if feature_scale == "rates" else f
+            dense, events = _encode_cost(workload_path, seed, n_all)
+            m = cls(train=train, encode_macs_dense=dense, encode_macs_events=events, **params)
+        else:
+            xs = {s: data[f"x_{s}"] for s in SPLITS}
+            m = cls(train=train, **params)
+        fitted = m.fit(xs["train"], data["y_train"], xs["val"], data["y_val"], n_classes, seed)
+        pred = fitted.predict(xs["test"])
         np.add.at(confusion, (data["y_test"], pred), 1)
         chance = 100.0 / n_classes
         records += [
-            {"seed": seed, "split": "test", "metric": "accuracy", "value": test_acc,
-             "unit": "%", "chance": chance},
-            {"seed": seed, "split": "val", "metric": "accuracy", "value": res.best_val_acc,
-             "unit": "%", "chance": chance},
-            {"seed": seed, "split": "train", "metric": "train_seconds",
-             "value": res.train_seconds, "unit": "s"},
-            {"seed": seed, "split": "train", "metric": "optimizer_steps",
-             "value": res.optimizer_steps, "unit": "steps"},
-            {"seed": seed, "split": "train", "metric": "trainable_params",
-             "value": res.n_params, "unit": "params"},
-            {"seed": seed, "split": "train", "metric": "best_epoch",
-             "value": res.best_epoch, "unit": "epoch"},
+            {"seed": seed, "split": "test", "metric": "accuracy", "unit": "%", "chance": chance,
+             "value": float((pred == data["y_test"]).mean() * 100.0)},
+            {"seed": seed, "split": "val", "metric": "accuracy", "unit": "%", "chance": chance,
+             "value": fitted.best_val_acc},
+            {"seed": seed, "split": "train", "metric": "best_epoch", "unit": "epoch",
+             "value": fitted.best_epoch},
+            *fitted.cost.records(seed),
         ]
         curves += [{"seed": seed, "epoch": e + 1, "val_accuracy": v, "train_loss": loss}
-                   for e, (v, loss) in enumerate(zip(res.val_curve, res.train_loss, strict=True))]
+                   for e, (v, loss) in enumerate(zip(fitted.val_curve, fitted.train_loss,
+                                                     strict=True))]
     source = _meta(data, "data_source")
     doc = metrics_doc(experiment="supervised", dataset=dataset, model=model, variant=variant,
-                      data_source=source, selection="val", records=records, run=run_name)
+                      data_source=source, selection="val", records=records, run=run_name,
+                      kind=kind)
     atomic.write_json(metrics_path, doc)
     with atomic.atomic_path(curves_path) as tmp:
         pd.DataFrame(curves).to_csv(tmp, index=False)
     with atomic.atomic_path(confusion_path) as tmp:
         pd.DataFrame(confusion).to_csv(tmp)
     atomic.write_json(provenance_path, provenance(
-        params={"run": run_name, "readout": readout, "feature_scale": feature_scale},
-        seeds=seeds, data_source=source,
+        params={"run": run_name, "kind": kind, "params": params, "train": train,
+                "feature_scale": feature_scale}, seeds=seeds, data_source=source,
         generator_version=_meta(data, "generator_version")))
     return doc
 

@@ -42,26 +42,39 @@ def test_encode_then_readout(frames, tmp_path, source, rram):
     wl = json.loads((tmp_path / "w.json").read_text())
     assert wl["experiment"] == "workload" and wl["variant"] == {"gaussian": "software",
                                                                   "rram": "rram"}[source]
-    doc = stages.supervised_readout(
-        out, {"lr": 0.05, "epochs": 10, "batch_size": 16, "weight_decay": 0.0,
-              "optimizer": "adam", "threads": 1}, [0, 1], dataset="toy", model="LSM",
-        variant="x", feature_scale="counts", metrics_path=tmp_path / "m.json",
+    doc = stages.supervised_run(
+        out, "lsm_readout", {}, {"lr": 0.05, "epochs": 10, "batch_size": 16}, [0, 1],
+        dataset="toy", model="LSM", variant="x", metrics_path=tmp_path / "m.json",
         curves_path=tmp_path / "c.csv", confusion_path=tmp_path / "cm.csv",
-        provenance_path=tmp_path / "mp.json")
+        provenance_path=tmp_path / "mp.json", workload_path=tmp_path / "w.json")
     test_acc = [r["value"] for r in doc["records"] if r["metric"] == "accuracy"
                 and r["split"] == "test"]
     assert len(test_acc) == 2 and min(test_acc) > 50.0
     assert doc["data_source"] == "simulated"
+    rec = {(r["seed"], r["metric"]): r["value"] for r in doc["records"]}
+    # one-time encoding of all 75 samples: T (C + R) R dense MACs each
+    assert rec[(0, "encode_macs_dense")] == 75 * 20 * (16 + 30) * 30
+    assert 0 < rec[(0, "encode_macs_events")] < rec[(0, "encode_macs_dense")]
+    assert rec[(0, "train_macs")] == 10 * 45 * 30 * 3 * 3  # epochs x N x (R K) x (1 + 2)
+
+
+def test_frames_models_run_through_the_same_stage(frames, tmp_path):
+    doc = stages.supervised_run(
+        frames, "raw_readout", {}, {"lr": 0.05, "epochs": 5, "batch_size": 16}, [0],
+        dataset="toy", model="raw", variant="floor", metrics_path=tmp_path / "m.json",
+        curves_path=tmp_path / "c.csv", confusion_path=tmp_path / "cm.csv",
+        provenance_path=tmp_path / "mp.json")
+    rec = {r["metric"]: r["value"] for r in doc["records"] if r["split"] != "val"}
+    assert rec["trainable_params"] == 20 * 16 * 3 + 3 and rec["encode_macs_dense"] == 0
 
 
 def test_missing_seed_is_a_clear_error(frames, tmp_path):
     out = tmp_path / "f.npz"
     stages.encode_features(frames, _encoder("gaussian"), [0], "cpu", out, tmp_path / "p.json")
     with pytest.raises(DataFormatError, match="no features for seed 5"):
-        stages.supervised_readout(
-            out, {"lr": 0.05, "epochs": 1, "batch_size": 16, "weight_decay": 0.0,
-                  "optimizer": "adam", "threads": 1}, [5], dataset="toy", model="LSM",
-            variant="x", feature_scale="counts", metrics_path=tmp_path / "m.json",
+        stages.supervised_run(
+            out, "lsm_readout", {}, {"lr": 0.05, "epochs": 1, "batch_size": 16}, [5],
+            dataset="toy", model="LSM", variant="x", metrics_path=tmp_path / "m.json",
             curves_path=tmp_path / "c.csv", confusion_path=tmp_path / "cm.csv",
             provenance_path=tmp_path / "mp.json")
 

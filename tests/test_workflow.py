@@ -60,7 +60,8 @@ def test_run(tmp_path_factory):
 
 def test_end_to_end_table(test_run):
     df = pd.read_csv(test_run / "results" / "tables" / "supervised.csv")
-    row = df[(df.split == "test") & (df.metric == "accuracy") & (df.variant == "software")]
+    row = df[(df.split == "test") & (df.metric == "accuracy") & (df.variant == "software")
+             & (df.dataset == "nmnist")]
     assert len(row) == 1
     row = row.iloc[0]
     assert (row.dataset, row.model, row.variant) == ("nmnist", "LSM", "software")
@@ -73,12 +74,38 @@ def test_end_to_end_table(test_run):
     assert "train_seconds" not in set(df.metric)  # wall-clock lives in the timing table
     timing = pd.read_csv(test_run / "results" / "tables" / "timing.csv")
     assert set(timing.metric) == {"train_seconds"} and (timing["mean"] > 0).all()
-    rram = df[(df.variant == "rram") & (df.split == "test") & (df.metric == "accuracy")]
+    rram = df[(df.variant == "rram") & (df.split == "test") & (df.metric == "accuracy")
+              & (df.dataset == "nmnist")]
     assert len(rram) == 1 and rram.iloc[0].paper == 89.66
+
+
+def test_end_to_end_supervised_models_and_cost(test_run):
+    acc = pd.read_csv(test_run / "results/tables/supervised.csv")
+    test = acc[(acc.split == "test") & (acc.metric == "accuracy")]
+    want = {("nmnist", "LSM", "software"), ("nmnist", "LSM", "rram"),
+            ("nmnist", "raw-input floor", "linear"), ("nmnist", "SRNN-ANN", "trainable"),
+            ("nmnist", "SRNN-SNN", "trainable"), ("nmnist", "RNN", "trainable"),
+            ("ntidigits", "LSM", "software"), ("ntidigits", "raw-input floor", "linear")}
+    assert set(zip(test.dataset, test.model, test.variant, strict=True)) == want
+    assert (test.n_seeds == 3).all() and (test.selection == "val").all()
+    assert test[test.model == "SRNN-ANN"].paper.iloc[0] == 96.96
+    assert test[(test.dataset == "ntidigits") & (test.model == "LSM")].chance.iloc[0] == (
+        100 / 11)
+    cost = pd.read_csv(test_run / "results/tables/training_cost.csv")
+    macs = {(r.dataset, r.model): r.mean for r in cost[cost.metric == "train_macs"].itertuples()}
+    # BPTT through T steps costs more than a readout on frozen features
+    assert macs[("nmnist", "SRNN-ANN")] > macs[("nmnist", "LSM")]
+    enc = cost[(cost.metric == "encode_macs_dense") & (cost.model == "LSM")]
+    assert (enc["mean"] > 0).all()
+    assert not set(cost.metric) & {"accuracy", "train_seconds"}
+    for ds in ("nmnist", "ntidigits"):
+        fig = test_run / f"results/figures/supervised/accuracy_vs_cost_{ds}.png"
+        assert fig.stat().st_size > 10_000
 
 
 def test_end_to_end_workload_and_variability(test_run):
     wl = pd.read_csv(test_run / "results/tables/workload.csv")
+    wl = wl[wl.dataset == "nmnist"]
     get = {(r.variant, r.metric): r for r in wl.itertuples()}
     assert get[("software", "dense_synops")].mean == 50 * (256 + 64) * 64
     assert get[("software", "effective_synops")].mean < get[("software", "dense_synops")].mean

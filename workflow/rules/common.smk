@@ -96,19 +96,44 @@ def run_cfg(run):
     return config["supervised"]["runs"][run]
 
 
-def encoder_of_run(run):
-    return run_cfg(run)["encoder"]
-
-
 def dataset_of_run(run):
-    return config["encoders"][encoder_of_run(run)]["dataset"]
+    r = run_cfg(run)
+    if r["kind"] == "lsm_readout":
+        return config["encoders"][r["encoder"]]["dataset"]
+    return r["dataset"]
+
+
+def run_input(run):
+    """Features of the run's encoder (lsm_readout) or the dataset's frames."""
+    r = run_cfg(run)
+    if r["kind"] == "lsm_readout":
+        return f"results/features/{r['encoder']}.npz"
+    return f"results/frames/{r['dataset']}.npz"
+
+
+def run_workload(run):
+    r = run_cfg(run)
+    if r["kind"] == "lsm_readout":
+        return [f"results/metrics/workload/{r['encoder']}.json"]
+    return []
+
+
+def supervised_datasets():
+    return sorted({dataset_of_run(r) for r in config["supervised"]["runs"]})
 
 
 TABLES = {
     "supervised": (
-        "Supervised classification",
-        "Linear readout on frozen reservoir spike counts; epoch selected on a validation "
-        "split carved from train; test evaluated once.",
+        "Supervised classification accuracy",
+        "Each model trained per seed; epoch selected on a validation split carved from "
+        "train; test evaluated once.",
+    ),
+    "training_cost": (
+        "Training cost of the supervised models",
+        "training MACs = one-time encoding MACs of a frozen encoder (dense; and "
+        "event-driven, measured) + sum over epochs of N_train x (forward + backward) MACs "
+        "of the trainable part, backward = 2 x forward, BPTT through all T steps. Also "
+        "trainable parameters and optimizer steps; wall-clock is in timing.csv.",
     ),
     "workload": (
         "Reservoir workload (NeuroBench vocabulary)",
@@ -132,8 +157,22 @@ def variability_encoder():
     return enc
 
 
+TABLE_METRICS = {
+    "supervised": ["accuracy", "best_epoch"],
+    "training_cost": [
+        "trainable_params",
+        "train_macs",
+        "encode_macs_dense",
+        "encode_macs_events",
+        "total_macs_dense",
+        "total_macs_events",
+        "optimizer_steps",
+    ],
+}
+
+
 def table_inputs(experiment):
-    if experiment == "supervised":
+    if experiment in ("supervised", "training_cost"):
         return expand("results/metrics/supervised/{run}.json", run=list(config["supervised"]["runs"]))
     if experiment == "workload":
         return expand("results/metrics/workload/{encoder}.json", encoder=list(config["encoders"]))
@@ -157,7 +196,12 @@ def final_targets():
         targets += ["results/tables/variability.csv", "results/figures/variability/variability.png"]
     if runs:
         targets += ["results/tables/supervised.csv", "results/tables/supervised.md"]
+        targets += ["results/tables/training_cost.csv", "results/tables/training_cost.md"]
         targets += ["results/tables/timing.csv", "results/tables/timing.md"]
+        targets += expand(
+            "results/figures/supervised/accuracy_vs_cost_{dataset}.png",
+            dataset=supervised_datasets(),
+        )
         targets += expand(
             "results/figures/supervised/{run}_{kind}.png",
             run=runs,

@@ -1,11 +1,12 @@
-# Supervised classification: a linear readout per run on frozen features (notebook 02).
+# Supervised classification: one model kind per run, trained per seed (notebook 02).
 
 
 rule train_supervised:
-    """Train the readout per seed; select the epoch on validation; test once."""
+    """Train per seed; select the epoch on validation; test once; record training cost."""
     input:
         nb=nb_path("02_supervised_readout.ipynb"),
-        features=lambda wc: "results/features/{}.npz".format(encoder_of_run(wc.run)),
+        data=lambda wc: run_input(wc.run),
+        workload=lambda wc: run_workload(wc.run),
     output:
         nb="results/notebooks/supervised/{run}.ipynb",
         metrics="results/metrics/supervised/{run}.json",
@@ -18,14 +19,17 @@ rule train_supervised:
         nb=lambda wc: as_json(
             {
                 "run_name": wc.run,
+                "kind": run_cfg(wc.run)["kind"],
+                "params": run_cfg(wc.run)["params"],
+                "train": config["readouts"][run_cfg(wc.run)["readout"]],
                 "dataset": dataset_of_run(wc.run),
                 "model": run_cfg(wc.run)["model"],
                 "variant": run_cfg(wc.run)["variant"],
                 "feature_scale": run_cfg(wc.run)["feature_scale"],
-                "readout": config["readouts"][run_cfg(wc.run)["readout"]],
                 "seeds": config["seeds"],
             }
         ),
+    threads: 2
     log:
         "results/logs/train_supervised/{run}.log",
     benchmark:
@@ -34,7 +38,27 @@ rule train_supervised:
         "../envs/lsm.yaml"
     shell:
         "papermill {input.nb} {output.nb} -k python3 --log-output "
-        "-r features_path {input.features} -r metrics_path {output.metrics} "
+        "-r input_path {input.data} -r workload_path '{input.workload}' "
+        "-r metrics_path {output.metrics} "
         "-r provenance_path {output.provenance} -r curves_path {output.curves} "
         "-r confusion_path {output.confusion} -r fig_curves_path {output.fig_curves} "
         "-r fig_confusion_path {output.fig_confusion} -y '{params.nb}' &> {log}"
+
+
+rule figure_supervised:
+    """Accuracy against training cost (log axis), per dataset, with the paper's values."""
+    input:
+        table="results/tables/supervised.csv",
+        cost="results/tables/training_cost.csv",
+    output:
+        fig="results/figures/supervised/accuracy_vs_cost_{dataset}.png",
+    localrule: True
+    log:
+        "results/logs/figure_supervised/{dataset}.log",
+    benchmark:
+        "results/benchmarks/figure_supervised/{dataset}.tsv"
+    conda:
+        "../envs/lsm.yaml"
+    shell:
+        "lsm results plot-cost --accuracy {input.table} --cost {input.cost} "
+        "--dataset {wildcards.dataset} --out {output.fig} &> {log}"

@@ -13,6 +13,7 @@ rule table:
     params:
         title=lambda wc: TABLES[wc.experiment][0],
         caption=lambda wc: TABLES[wc.experiment][1],
+        metrics=lambda wc: ",".join(TABLE_METRICS.get(wc.experiment, [])),
     localrule: True
     log:
         "results/logs/table/{experiment}.log",
@@ -21,7 +22,7 @@ rule table:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "lsm results aggregate {input.metrics} --out {output.csv} "
+        "lsm results aggregate {input.metrics} --out {output.csv} --only '{params.metrics}' "
         "--title '{params.title}' --caption '{params.caption}' &> {log}"
 
 
