@@ -110,13 +110,15 @@ def aggregate(docs: Iterable[dict[str, Any]], timing: bool = False) -> pd.DataFr
 
 
 def _fmt(mean: float, std: float, n: int, unit: str) -> str:
+    u = "" if unit in ("%", "") else f" {unit}"
+    if abs(mean) >= 1e6:  # operation counts: scientific notation reads better
+        return f"{mean:.3e} ± {std:.2e}{u} (n={n})"
     if unit == "%":
         prec = 2
     elif float(mean).is_integer() and std == 0:
         prec = 0
     else:
         prec = 3 if abs(mean) < 100 else 1
-    u = "" if unit in ("%", "") else f" {unit}"
     return f"{mean:.{prec}f} ± {std:.{prec}f}{u} (n={n})"
 
 
