@@ -267,7 +267,7 @@ def accuracy_vs_cost(acc: pd.DataFrame, cost: pd.DataFrame, dataset: str, path: 
     a = acc[(acc.dataset == dataset) & (acc.split == "test") & (acc.metric == "accuracy")]
     c = cost[(cost.dataset == dataset) & (cost.metric == "total_macs_events")]
     m = a.merge(c[["model", "variant", "mean"]], on=["model", "variant"], suffixes=("", "_c"))
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
     for k, r in enumerate(m.itertuples()):
         label = f"{r.model} ({r.variant})"
         ax.errorbar(r.mean_c, r.mean, yerr=r.std, fmt="o", color=f"C{k}", capsize=3,
@@ -279,7 +279,7 @@ def accuracy_vs_cost(acc: pd.DataFrame, cost: pd.DataFrame, dataset: str, path: 
     ax.plot([], [], "o", mfc="none", color="gray", label="paper's value (test-selected)")
     ax.set(xscale="log", xlabel="total training cost (MACs; LSM encoding event-driven)",
            ylabel="test accuracy (%)", title=f"{dataset}: accuracy against training cost")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))  # keep points visible
     fig.subplots_adjust(bottom=0.22)
     _caption(fig, "Mean ± std over seeds; selection on validation.",
              sorted(set(a["data_source"])) or ["real"])
