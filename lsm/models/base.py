@@ -38,3 +38,13 @@ class SupervisedModel(ABC):
     def fit(self, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
             y_val: np.ndarray, n_classes: int, seed: int) -> Fitted:
         """Train on train, select the epoch on val; never see test."""
+
+
+def fitted_from_training(model, res, cfg, forward_macs: float, n_train: int) -> Fitted:
+    """A :class:`Fitted` for a torch model trained by :func:`lsm.training.train_classifier`."""
+    from lsm.readout import predict
+
+    cost = TrainingCost(res.n_params, forward_macs, cfg.epochs, n_train, res.optimizer_steps,
+                        res.train_seconds)
+    return Fitted(lambda x: predict(model, x), res.best_val_acc, res.best_epoch,
+                  res.val_curve, res.train_loss, cost)

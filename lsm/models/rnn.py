@@ -4,13 +4,12 @@ on the last hidden state, trained by BPTT over all T steps."""
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
-from lsm.cost import TrainingCost, linear_macs, recurrent_macs
-from lsm.models.base import Fitted, SupervisedModel
-from lsm.training import TrainConfig, predict_logits, train_classifier
+from lsm.cost import linear_macs, recurrent_macs
+from lsm.models.base import Fitted, SupervisedModel, fitted_from_training
+from lsm.training import TrainConfig, train_classifier
 
 
 class TanhRNN(nn.Module):
@@ -35,11 +34,4 @@ class RNNClassifier(SupervisedModel):
         cfg = TrainConfig(**p["train"])
         res = train_classifier(model, x_train, y_train, x_val, y_val, cfg, seed)
         fwd = recurrent_macs(n_in, p["n_hidden"], n_t) + linear_macs(p["n_hidden"], n_classes)
-        cost = TrainingCost(res.n_params, fwd, cfg.epochs, x_train.shape[0],
-                            res.optimizer_steps, res.train_seconds)
-
-        def predict(x: np.ndarray) -> np.ndarray:
-            return predict_logits(model, torch.from_numpy(x.astype(np.float32))).argmax(1).numpy()
-
-        return Fitted(predict, res.best_val_acc, res.best_epoch, res.val_curve,
-                      res.train_loss, cost)
+        return fitted_from_training(model, res, cfg, fwd, x_train.shape[0])

@@ -16,13 +16,12 @@ comparable).
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
-from lsm.cost import TrainingCost, linear_macs, recurrent_macs
-from lsm.models.base import Fitted, SupervisedModel
-from lsm.training import TrainConfig, predict_logits, train_classifier
+from lsm.cost import linear_macs, recurrent_macs
+from lsm.models.base import Fitted, SupervisedModel, fitted_from_training
+from lsm.training import TrainConfig, train_classifier
 
 
 class RectSpike(torch.autograd.Function):
@@ -88,11 +87,4 @@ class SRNNClassifier(SupervisedModel):
         fwd = recurrent_macs(n_in, p["n_res"], n_t)
         fwd += (n_t * linear_macs(p["n_res"], n_classes) if p.get("readout") == "snn"
                 else linear_macs(p["n_res"], n_classes))
-        cost = TrainingCost(res.n_params, fwd, cfg.epochs, x_train.shape[0],
-                            res.optimizer_steps, res.train_seconds)
-
-        def predict(x: np.ndarray) -> np.ndarray:
-            return predict_logits(model, torch.from_numpy(x.astype(np.float32))).argmax(1).numpy()
-
-        return Fitted(predict, res.best_val_acc, res.best_epoch, res.val_curve,
-                      res.train_loss, cost)
+        return fitted_from_training(model, res, cfg, fwd, x_train.shape[0])
