@@ -6,9 +6,10 @@ perturbed). Train and test speakers are disjoint, as in TIDIGITS. Every utteranc
 own random stream derived from ``(seed, split, speaker, digit, take)``.
 
 Determinism: libespeak-ng keeps internal synthesis state from one utterance to the next
-(the same call gives slightly different audio depending on what was spoken before), so
-each speaker is synthesised in a fresh forked process, in a fixed order. The file is then
-identical whatever the number of worker processes.
+(the same call gives slightly different audio depending on what was spoken before), and
+seeds its random generator from the clock. So each speaker is synthesised in a fresh
+forked process, in a fixed order, and the generator is reseeded from the utterance's own
+stream before every utterance: the file is identical across runs and worker counts.
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ def _utterance(args: tuple) -> tuple[str, np.ndarray, np.ndarray]:
     jitter = 1 if take == "a" else 0
     rate = int(spk.rate_wpm * rng.uniform(0.93, 1.07)) + jitter
     pitch = int(np.clip(spk.pitch + rng.integers(-4, 5), 0, 99))
-    wav = speech.synthesize(speech.WORDS[digit], spk.voice, rate, pitch, spk.pitch_range)
+    wav = speech.synthesize(speech.WORDS[digit], spk.voice, rate, pitch, spk.pitch_range,
+                            rand_seed=int(rng.integers(2**31)))
     x = resample_poly(wav.astype(np.float64), 160, 441)  # 22,050 -> 16,000 Hz
     pad = lambda: np.zeros(int(FS * rng.uniform(0.1, 0.15)))  # noqa: E731
     x = np.concatenate([pad(), x, pad()])

@@ -59,6 +59,7 @@ def _library():
         if sr != SAMPLE_RATE:
             raise LSMBenchError(f"libespeak-ng initialised at {sr} Hz, expected {SAMPLE_RATE}")
         lib.espeak_SetSynthCallback(_cb)
+        lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
         lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint,
                                      ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
                                      ctypes.c_void_p, ctypes.c_void_p]
@@ -66,13 +67,19 @@ def _library():
     return _lib
 
 
-def synthesize(text: str, voice: str, rate_wpm: int, pitch: int, pitch_range: int
-               ) -> np.ndarray:
-    """Speak `text` with an eSpeak voice (``accent+variant``)."""
+def synthesize(text: str, voice: str, rate_wpm: int, pitch: int, pitch_range: int,
+               rand_seed: int = 0) -> np.ndarray:
+    """Speak `text` with an eSpeak voice (``accent+variant``).
+
+    eSpeak-NG draws random numbers (some voice variants jitter pitch and breath) from a
+    generator it seeds from the clock; `rand_seed` reseeds it before every utterance so
+    that the audio does not depend on when it was made.
+    """
     lib = _library()
     if lib is None:
         return _synthesize_cli(text, voice, rate_wpm, pitch, pitch_range)
     _buf.clear()
+    lib.espeak_ng_SetRandSeed(int(rand_seed))
     if lib.espeak_SetVoiceByName(voice.encode()) != 0:
         raise LSMBenchError(f"eSpeak-NG does not know the voice {voice!r}")
     lib.espeak_SetParameter(1, int(rate_wpm), 0)  # espeakRATE
