@@ -77,10 +77,6 @@ class Footprint:
     array_rows: int
     array_cols: int
 
-    @property
-    def utilisation(self) -> float:
-        return self.cells / (self.arrays * self.array_rows * self.array_cols)
-
 
 def footprint(n_in: int, n_res: int, p: RRAMParams) -> Footprint:
     rows, cols = n_in + n_res, 2 * n_res

@@ -126,20 +126,6 @@ def integer_weights(w_in: np.ndarray, w_rec: np.ndarray, grid_bits: int, max_inp
     return wi.astype(dtype), wr.astype(dtype)
 
 
-@njit(parallel=True, cache=True)
-def count_events(x):  # pragma: no cover - jitted
-    """Non-zero inputs per sample (for synaptic-operation counts)."""
-    n = x.shape[0]
-    out = np.zeros(n, dtype=np.int64)
-    for b in prange(n):
-        c = 0
-        for v in x[b].ravel():
-            if v != 0:
-                c += 1
-        out[b] = c
-    return out
-
-
 @njit(inline="always")
 def _splitmix64(z):  # pragma: no cover - jitted
     z = (z + np.uint64(0x9E3779B97F4A7C15)) & np.uint64(0xFFFFFFFFFFFFFFFF)
