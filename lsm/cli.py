@@ -26,6 +26,16 @@ def _json_arg(text: str) -> dict:
     return val
 
 
+def _json_list(text: str) -> list:
+    try:
+        val = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from exc
+    if not isinstance(val, list):
+        raise argparse.ArgumentTypeError("expected a JSON list")
+    return val
+
+
 def _manifest(root: Path) -> dict:
     path = root / "MANIFEST.json"
     return json.loads(path.read_text()) if path.is_file() else {}
@@ -115,7 +125,12 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 def cmd_aggregate(args: argparse.Namespace) -> int:
     from lsm.results import aggregate, read_metrics, write_table
 
-    df = aggregate((read_metrics(p) for p in args.metrics), timing=args.timing)
+    docs = [read_metrics(p) for p in args.metrics]
+    if args.ratios:
+        from lsm.ratios import ratio_docs
+
+        docs += ratio_docs(docs, args.ratios)
+    df = aggregate(docs, timing=args.timing)
     if args.only:
         df = df[df["metric"].isin(args.only.split(","))].reset_index(drop=True)
     write_table(df, args.out, args.title, args.caption)
@@ -131,6 +146,18 @@ def cmd_plot_cost(args: argparse.Namespace) -> int:
     acc, cost = pd.read_csv(args.accuracy), pd.read_csv(args.cost)
     plots.accuracy_vs_cost(acc, cost, args.dataset, args.out)
     print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_plot_zeroshot(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from lsm import plots_retrieval
+
+    table, cost = pd.read_csv(args.table), pd.read_csv(args.cost)
+    plots_retrieval.accuracy_vs_pd(table, args.metric, args.out_pd)
+    plots_retrieval.accuracy_vs_cost(table, cost, args.metric, args.out_cost)
+    print(f"wrote {args.out_pd} and {args.out_cost}")
     return 0
 
 
@@ -186,7 +213,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", default="", help="comma-separated metrics to keep (default: all)")
     p.add_argument("--timing", action="store_true",
                    help="keep only the wall-clock records (machine-dependent), not the rest")
+    p.add_argument("--ratios", type=_json_list, default=None,
+                   help="JSON list of {numerator, denominator, proj_dim} run names: adds "
+                        "per-seed training-cost ratio rows")
     p.set_defaults(func=cmd_aggregate)
+
+    p = rsub.add_parser("plot-zeroshot",
+                        help="zero-shot figures: accuracy against pd and against cost")
+    p.add_argument("--table", required=True, help="the zero-shot retrieval table (CSV)")
+    p.add_argument("--cost", required=True, help="the zero-shot training-cost table (CSV)")
+    p.add_argument("--metric", required=True, help="e.g. a2i_top1_dot")
+    p.add_argument("--out-pd", required=True)
+    p.add_argument("--out-cost", required=True)
+    p.set_defaults(func=cmd_plot_zeroshot)
 
     p = rsub.add_parser("plot-cost", help="accuracy against training cost, one dataset")
     p.add_argument("--accuracy", required=True, help="the supervised accuracy table (CSV)")

@@ -123,6 +123,8 @@ def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
         if var["readout"] not in readouts:
             raise ConfigError("variability/readout", f"unknown readout '{var['readout']}'.",
                               f"use one of {sorted(readouts)}.")
+    for name, zs in cfg.get("zeroshot", {}).items():
+        _check_zeroshot(f"zeroshot/{name}", zs, datasets, encoders, readouts)
     for name, ds in datasets.items():
         if ds["source"] != "real":
             continue
@@ -137,3 +139,59 @@ def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
                 raise ConfigError(f"datasets/{name}/{key}",
                                   f"folder '{ds[key]}' does not exist.",
                                   DATA_HELP.get(help_key, "point it at the extracted dataset."))
+
+
+def _check_zeroshot(key: str, zs: dict[str, Any], datasets: dict, encoders: dict,
+                    readouts: dict) -> None:
+    """Cross references of one zero-shot experiment (see the schema's zeroshot_experiment)."""
+    q, g = zs["query"], zs["gallery"]
+    for side in ("query", "gallery"):
+        if zs[side]["frames"] not in datasets:
+            raise ConfigError(f"{key}/{side}/frames", f"unknown dataset '{zs[side]['frames']}'.",
+                              f"use one of {sorted(datasets)}.")
+    if q["name"] == g["name"]:
+        raise ConfigError(f"{key}/gallery/name", "query and gallery share a name.",
+                          "give the two modalities different tags (e.g. a and i).")
+    both = sorted(set(zs["seen"]) & set(zs["unseen"]))
+    if both:
+        raise ConfigError(f"{key}/unseen", f"classes {both} are also seen.",
+                          "make the seen and unseen lists disjoint.")
+    directions = (f"{q['name']}2{g['name']}", f"{g['name']}2{q['name']}")
+    if select_direction(zs) not in directions:
+        raise ConfigError(f"{key}/select/direction",
+                          f"'{zs['select']['direction']}' is not a direction of this pair.",
+                          f"use one of {list(directions)}.")
+    for name, run in zs["runs"].items():
+        rk = f"{key}/runs/{name}"
+        if run["train"] not in readouts:
+            raise ConfigError(f"{rk}/train", f"unknown readout '{run['train']}'.",
+                              f"use one of {sorted(readouts)}.")
+        for side in ("query", "gallery"):
+            if run["kind"] == "lsm":
+                enc = run.get("encoders", {}).get(side)
+                if enc not in encoders:
+                    raise ConfigError(f"{rk}/encoders/{side}", f"unknown encoder '{enc}'.",
+                                      f"use one of {sorted(encoders)}.")
+                if encoders[enc]["dataset"] != zs[side]["frames"]:
+                    raise ConfigError(f"{rk}/encoders/{side}",
+                                      f"encoder '{enc}' reads '{encoders[enc]['dataset']}', "
+                                      f"but the {side} side is '{zs[side]['frames']}'.",
+                                      "use an encoder of that dataset.")
+            elif side not in run.get("srnn", {}):
+                raise ConfigError(f"{rk}/srnn/{side}", "missing (kind srnn needs both sides).",
+                                  "give const (and n_res, decay, v_th) for query and gallery.")
+    for i, r in enumerate(zs["cost_ratios"]):
+        for end in ("numerator", "denominator"):
+            run = zs["runs"].get(r[end])
+            if run is None:
+                raise ConfigError(f"{key}/cost_ratios/{i}/{end}", f"unknown run '{r[end]}'.",
+                                  f"use one of {sorted(zs['runs'])}.")
+            if r["proj_dim"] not in run["proj_dims"]:
+                raise ConfigError(f"{key}/cost_ratios/{i}/proj_dim",
+                                  f"run '{r[end]}' does not train pd={r['proj_dim']}.",
+                                  f"use one of {run['proj_dims']}.")
+
+
+def select_direction(zs: dict[str, Any]) -> str:
+    """The selection direction of a zero-shot experiment (default: query to gallery)."""
+    return zs["select"].get("direction") or f"{zs['query']['name']}2{zs['gallery']['name']}"

@@ -59,3 +59,31 @@ def demo_datasets(folder: str | Path = "results/demo") -> tuple[str, str, str, s
         simulate_bmi(folder / "bmi", 4, 2, seed=0, workers=1, progress=False)
     return (str(folder / "nmnist"), str(folder / "ntidigits" / "n-tidigits.hdf5"),
             str(folder / "bmi" / "singleLetters.mat"), str(folder / "bmi" / "emnist"))
+
+
+DEMO_AUDIO_ENCODER = {**DEMO_ENCODER, "dataset": "ntidigits", "decay": 0.97, "v_th": 5.3,
+                      "weights": {**DEMO_ENCODER["weights"], "const": 0.08}}
+
+
+def demo_pairs(folder: str | Path = "results/demo") -> dict[str, str]:
+    """Tiny audio (N-TIDIGITS) and image (N-MNIST) frames and LSM features for the
+    zero-shot notebook: keys frames_a, frames_b, features_a, features_b, workload_a,
+    workload_b (a = audio, b = image). Pairs per class: train 4, val 2, test 4."""
+    from lsm.preprocess import AudioPrep, ntidigits_frames
+    from lsm.stages import encode_features
+
+    folder = Path(folder)
+    _, hdf5, _, _ = demo_datasets(folder)
+    out = {"frames_a": str(folder / "frames_ntidigits.npz"), "frames_b": demo_frames(folder),
+           "features_a": str(folder / "features_ntidigits.npz"),
+           "features_b": demo_features(folder),
+           "workload_a": str(folder / "workload_ntidigits.json"),
+           "workload_b": str(folder / "workload.json")}
+    if not Path(out["frames_a"]).is_file():
+        data = ntidigits_frames(hdf5, AudioPrep(), 0.34, 0, progress=False)
+        atomic.write_npz(out["frames_a"], **data, data_source=np.array("simulated"))
+    if not Path(out["features_a"]).is_file():
+        encode_features(out["frames_a"], DEMO_AUDIO_ENCODER, [0, 1], "cpu", out["features_a"],
+                        folder / "features_ntidigits.provenance.json", encoder_name="demo",
+                        workload_path=out["workload_a"])
+    return out

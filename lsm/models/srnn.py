@@ -40,36 +40,59 @@ class RectSpike(torch.autograd.Function):
         return grad * surrogate, None
 
 
+class SRNNEncoder(nn.Module):
+    """The trainable recurrent LIF layer: frames [N, T, C] -> spike rate [N, R]."""
+
+    def __init__(self, n_in: int, n_res: int, decay: float, v_th: float, const: float,
+                 lens: float = 0.25, sigma_g: float = 6.6) -> None:
+        super().__init__()
+        self.w_in = nn.Parameter(const * sigma_g * torch.randn(n_in, n_res))
+        self.w_rec = nn.Parameter(const * sigma_g * torch.randn(n_res, n_res))
+        self.decay, self.v_th, self.lens = decay, v_th, lens
+
+    def step(self, v: torch.Tensor, s: torch.Tensor, x_t: torch.Tensor
+             ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One time step: (V_{t-1}, s_{t-1}, x_t) -> (V_t, s_t)."""
+        v = self.decay * v * (1 - s) + x_t @ self.w_in + s @ self.w_rec
+        return v, RectSpike.apply(v - self.v_th, self.lens)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        v = x.new_zeros(x.shape[0], self.w_rec.shape[0])
+        s = torch.zeros_like(v)
+        rate = torch.zeros_like(v)
+        for t in range(x.shape[1]):
+            v, s = self.step(v, s, x[:, t])
+            rate = rate + s
+        return rate / x.shape[1]
+
+    def forward_macs(self, time_steps: int) -> int:
+        return recurrent_macs(self.w_in.shape[0], self.w_in.shape[1], time_steps)
+
+
 class SRNN(nn.Module):
     def __init__(self, n_in: int, n_res: int, n_classes: int, decay: float, v_th: float,
                  const: float, readout: str = "ann", readout_decay: float = 0.9,
                  lens: float = 0.25, sigma_g: float = 6.6) -> None:
         super().__init__()
-        self.w_in = nn.Parameter(const * sigma_g * torch.randn(n_in, n_res))
-        self.w_rec = nn.Parameter(const * sigma_g * torch.randn(n_res, n_res))
+        self.encoder = SRNNEncoder(n_in, n_res, decay, v_th, const, lens, sigma_g)
         self.fc = nn.Linear(n_res, n_classes)
-        self.decay, self.v_th, self.lens = decay, v_th, lens
+        self.v_th, self.lens = v_th, lens
         self.readout, self.readout_decay = readout, readout_decay
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x [N, T, C]
-        n, n_t, _ = x.shape
-        v = x.new_zeros(n, self.w_rec.shape[0])
+        if self.readout == "ann":
+            return self.fc(self.encoder(x))
+        n_t = x.shape[1]
+        v = x.new_zeros(x.shape[0], self.encoder.w_rec.shape[0])
         s = torch.zeros_like(v)
-        rate = torch.zeros_like(v)
-        vo = x.new_zeros(n, self.fc.out_features)
+        vo = x.new_zeros(x.shape[0], self.fc.out_features)
         so = torch.zeros_like(vo)
         out = torch.zeros_like(vo)
         for t in range(n_t):
-            v = self.decay * v * (1 - s) + x[:, t] @ self.w_in + s @ self.w_rec
-            s = RectSpike.apply(v - self.v_th, self.lens)
-            if self.readout == "ann":
-                rate = rate + s
-            else:
-                vo = self.readout_decay * vo * (1 - so) + self.fc(s)
-                so = RectSpike.apply(vo - self.v_th, self.lens)
-                out = out + so
-        if self.readout == "ann":
-            return self.fc(rate / n_t)
+            v, s = self.encoder.step(v, s, x[:, t])
+            vo = self.readout_decay * vo * (1 - so) + self.fc(s)
+            so = RectSpike.apply(vo - self.v_th, self.lens)
+            out = out + so
         return out / n_t
 
 

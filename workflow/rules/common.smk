@@ -4,7 +4,8 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from lsm.config import check_references, simulation_params
+from lsm.config import check_references, select_direction, simulation_params
+from lsm.ratios import RATIO_METRICS
 
 # Notebooks live at the repository root, not under the working directory, so that
 # `--directory .test` still finds them (G5).
@@ -171,6 +172,86 @@ TABLE_METRICS = {
 }
 
 
+def zs_cfg(zs):
+    return config["zeroshot"][zs]
+
+
+def zs_run(zs, run):
+    return config["zeroshot"][zs]["runs"][run]
+
+
+def zs_inputs(zs, run):
+    """Both sides' inputs: LSM features (+ workload) or frames (kind srnn)."""
+    r, e = zs_run(zs, run), zs_cfg(zs)
+    if r["kind"] == "lsm":
+        enc = r["encoders"]
+        return {
+            "a": f"results/features/{enc['query']}.npz",
+            "b": f"results/features/{enc['gallery']}.npz",
+            "wa": f"results/metrics/workload/{enc['query']}.json",
+            "wb": f"results/metrics/workload/{enc['gallery']}.json",
+        }
+    return {
+        "a": f"results/frames/{e['query']['frames']}.npz",
+        "b": f"results/frames/{e['gallery']['frames']}.npz",
+    }
+
+
+def zs_pairing(zs):
+    e = zs_cfg(zs)
+    keys = ("seen", "unseen", "n_train_pairs_per_class", "n_val_pairs_per_class", "n_test_pairs_per_class")
+    out = {k: e[k] for k in keys}
+    out["select"] = {"direction": select_direction(e), "similarity": e["select"]["similarity"]}
+    return out
+
+
+def zs_run_params(zs, run):
+    r = zs_run(zs, run)
+    keys = ("head", "loss", "temperature", "feature_scale", "srnn")
+    return {k: r[k] for k in keys if k in r}
+
+
+def zs_metrics(zs):
+    """Retrieval metric names of an experiment: direction x top-k x similarity."""
+    q, g = zs_cfg(zs)["query"]["name"], zs_cfg(zs)["gallery"]["name"]
+    return [f"{d}_top{k}_{s}" for d in (f"{q}2{g}", f"{g}2{q}") for k in (1, 5) for s in ("dot", "cos")]
+
+
+for _zs in config["zeroshot"]:
+    TABLES[f"zeroshot_{_zs}"] = (
+        f"Zero-shot retrieval: {_zs}",
+        "Top-1/top-5 cross-modal retrieval on test pairs of seen classes (test_seen) and of "
+        "classes never seen in training (test_unseen); val_seen is the selection metric on "
+        "seen-class validation pairs. dot = unnormalised dot product (the LSM-CLIP metric of "
+        "the paper), cos = cosine. Chance = expected accuracy of a random ranking. Variant "
+        "ends in the projection dimension pd.",
+    )
+    TABLES[f"zeroshot_{_zs}_cost"] = (
+        f"Training cost of the zero-shot models: {_zs}",
+        f"{TABLES['training_cost'][1]} Ratios: numerator / denominator per seed (paper: 152.83x SRNN-CLIP / LSM-CLIP, "
+        "393.07x SRNN-Proto / LSM-Proto; its formula is unknown). Ratios depend on the "
+        "configured epochs of both models.",
+    )
+    TABLE_METRICS[f"zeroshot_{_zs}"] = zs_metrics(_zs) + ["best_epoch"]
+    TABLE_METRICS[f"zeroshot_{_zs}_cost"] = TABLE_METRICS["training_cost"] + [
+        f"ratio_{m}" for m in RATIO_METRICS
+    ]
+
+
+# titles and captions travel in single-quoted shell arguments
+for _name, (_title, _caption) in TABLES.items():
+    if "'" in f"{_title}{_caption}":
+        raise ValueError(f"table {_name}: no single quotes in titles or captions")
+
+
+def table_ratios(experiment):
+    """The aggregate option adding cost-ratio rows ("" when the table has none)."""
+    for zs in config["zeroshot"]:
+        if experiment == f"zeroshot_{zs}_cost" and zs_cfg(zs)["cost_ratios"]:
+            return f"--ratios '{as_json(zs_cfg(zs)['cost_ratios'])}'"
+    return ""
+
+
 def table_inputs(experiment):
     if experiment in ("supervised", "training_cost"):
         return expand("results/metrics/supervised/{run}.json", run=list(config["supervised"]["runs"]))
@@ -178,11 +259,17 @@ def table_inputs(experiment):
         return expand("results/metrics/workload/{encoder}.json", encoder=list(config["encoders"]))
     if experiment == "variability":
         return ["results/metrics/variability/variability.json"]
+    for zs in config["zeroshot"]:
+        if experiment in (f"zeroshot_{zs}", f"zeroshot_{zs}_cost"):
+            return expand(f"results/metrics/zeroshot/{zs}/{{run}}.json", run=list(zs_cfg(zs)["runs"]))
     raise ValueError(f"no table named {experiment}")
 
 
 def timing_inputs():
-    return table_inputs("supervised")
+    out = table_inputs("supervised") if config["supervised"]["runs"] else []
+    for zs in config["zeroshot"]:
+        out += table_inputs(f"zeroshot_{zs}")
+    return out
 
 
 def final_targets():
@@ -197,7 +284,6 @@ def final_targets():
     if runs:
         targets += ["results/tables/supervised.csv", "results/tables/supervised.md"]
         targets += ["results/tables/training_cost.csv", "results/tables/training_cost.md"]
-        targets += ["results/tables/timing.csv", "results/tables/timing.md"]
         targets += expand(
             "results/figures/supervised/accuracy_vs_cost_{dataset}.png",
             dataset=supervised_datasets(),
@@ -207,4 +293,21 @@ def final_targets():
             run=runs,
             kind=["learning_curves", "confusion"],
         )
+    for zs, e in config["zeroshot"].items():
+        if not e["runs"]:
+            continue
+        for t in (f"zeroshot_{zs}", f"zeroshot_{zs}_cost"):
+            targets += [f"results/tables/{t}.{ext}" for ext in ("csv", "md")]
+        targets += expand(
+            f"results/figures/zeroshot/{zs}/accuracy_vs_{{what}}_{{sim}}.png",
+            what=["pd", "cost"],
+            sim=["dot", "cos"],
+        )
+        targets += expand(
+            f"results/figures/zeroshot/{zs}/{{run}}_{{fig}}.png",
+            run=list(e["runs"]),
+            fig=["tsne", "similarity", "curves"],
+        )
+    if timing_inputs():
+        targets += ["results/tables/timing.csv", "results/tables/timing.md"]
     return targets

@@ -14,6 +14,7 @@ rule table:
         title=lambda wc: TABLES[wc.experiment][0],
         caption=lambda wc: TABLES[wc.experiment][1],
         metrics=lambda wc: ",".join(TABLE_METRICS.get(wc.experiment, [])),
+        ratios=lambda wc: table_ratios(wc.experiment),
     localrule: True
     log:
         "results/logs/table/{experiment}.log",
@@ -23,7 +24,7 @@ rule table:
         "../envs/lsm.yaml"
     shell:
         "lsm results aggregate {input.metrics} --out {output.csv} --only '{params.metrics}' "
-        "--title '{params.title}' --caption '{params.caption}' &> {log}"
+        "{params.ratios} --title '{params.title}' --caption '{params.caption}' &> {log}"
 
 
 rule table_timing:

@@ -1,0 +1,169 @@
+"""Figures of the zero-shot retrieval experiments. Every caption states the data source."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from lsm.plots import _caption, save
+from lsm.retrieval import similarity
+
+_PD = re.compile(r"^(?P<base>.*?)\s*pd=(?P<pd>\d+)$")
+
+
+def split_pd(variant: str) -> tuple[str, int | None]:
+    """'software pd=64' -> ('software', 64); no pd -> (variant, None)."""
+    m = _PD.match(variant)
+    return (m["base"], int(m["pd"])) if m else (variant, None)
+
+
+def joint_embedding(emb: dict[str, np.ndarray], names: tuple[str, str], title: str,
+                    data_source: str, path: str | Path, seed: int = 0) -> None:
+    """t-SNE (scikit-learn) of the test embeddings of both modalities, seen and unseen
+    classes together; colour = class, marker = modality, unseen classes ringed in black."""
+    from sklearn.manifold import TSNE
+
+    parts, labels, mods = [], [], []
+    for split in ("test_seen", "test_unseen"):
+        for m, key in enumerate(("za", "zb")):
+            parts.append(emb[f"{key}_{split}"])
+            labels.append(emb[f"y_{split}"])
+            mods.append(np.full(emb[f"y_{split}"].size, m))
+    x, y, mod = np.concatenate(parts), np.concatenate(labels), np.concatenate(mods)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    xy = TSNE(2, perplexity=min(30.0, (len(x) - 1) / 3), init="pca",
+              random_state=seed).fit_transform(x)
+    unseen = set(np.asarray(emb["unseen"]).tolist())
+    classes = sorted(set(y.tolist()))
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    for ci, c in enumerate(classes):
+        for m, marker in ((0, "o"), (1, "^")):
+            sel = (y == c) & (mod == m)
+            ax.scatter(xy[sel, 0], xy[sel, 1], s=14, marker=marker, color=f"C{ci % 10}",
+                       edgecolors="black" if c in unseen else "none", linewidths=0.6,
+                       label=f"{c}{' (unseen)' if c in unseen else ''}" if m == 0 else None)
+    ax.scatter([], [], marker="o", color="gray", label=f"{names[0]} (query)")
+    ax.scatter([], [], marker="^", color="gray", label=f"{names[1]} (gallery)")
+    ax.set(title=title, xticks=[], yticks=[])
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), title="class")
+    fig.subplots_adjust(bottom=0.15)
+    _caption(fig, "t-SNE of L2-normalised test embeddings (first seed, first pd); black "
+             "rings: classes never seen in training.", [data_source])
+    save(fig, path)
+
+
+def similarity_heatmap(emb: dict[str, np.ndarray], names: tuple[str, str], kind: str,
+                       title: str, data_source: str, path: str | Path,
+                       per_class: int = 10) -> None:
+    """Query-gallery similarity of test pairs (up to `per_class` per class, sorted by
+    class, seen then unseen): a block diagonal means retrieval works."""
+    za, zb, y = [], [], []
+    for split in ("test_seen", "test_unseen"):
+        lab = emb[f"y_{split}"]
+        for c in np.unique(lab):
+            idx = np.flatnonzero(lab == c)[:per_class]
+            za.append(emb[f"za_{split}"][idx])
+            zb.append(emb[f"zb_{split}"][idx])
+            y.append(lab[idx])
+    yy = np.concatenate(y)
+    sim = similarity(np.concatenate(za), np.concatenate(zb), kind)
+    fig, ax = plt.subplots(figsize=(6, 5.4))
+    lo, hi = np.percentile(sim, [1, 99])  # robust colour range: a few hubs do not wash it out
+    im = ax.imshow(sim, cmap="viridis", aspect="auto", vmin=lo, vmax=hi)
+    edges = np.flatnonzero(np.diff(yy)) + 0.5
+    for e in edges:
+        ax.axhline(e, color="white", lw=0.4)
+        ax.axvline(e, color="white", lw=0.4)
+    centres = [np.flatnonzero(yy == c).mean() for c in np.unique(yy)]
+    ax.set_xticks(centres, [str(c) for c in np.unique(yy)])
+    ax.set_yticks(centres, [str(c) for c in np.unique(yy)])
+    ax.set(xlabel=f"{names[1]} (gallery) class", ylabel=f"{names[0]} (query) class",
+           title=title)
+    fig.colorbar(im, ax=ax, label=f"similarity ({kind})")
+    fig.subplots_adjust(bottom=0.17)
+    _caption(fig, f"Test pairs, {per_class} per class, first seed and pd; unseen classes last.",
+             [data_source])
+    save(fig, path)
+
+
+def val_curves(curves: pd.DataFrame, title: str, data_source: str, path: str | Path) -> None:
+    """Validation top-1 (seen classes) per epoch, one line per pd (mean over seeds)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for pd_, g in curves.groupby("pd"):
+        m = g.groupby("epoch")["val_accuracy"].mean()
+        ax.plot(m.index, m.values, label=f"pd={pd_}")
+    ax.set(xlabel="epoch", ylabel="validation top-1 (%)", title=title)
+    ax.legend(fontsize=7)
+    fig.subplots_adjust(bottom=0.2)
+    _caption(fig, f"Mean over {curves['seed'].nunique()} seeds; the selection metric.",
+             [data_source])
+    save(fig, path)
+
+
+def _rows(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    t = table[table.metric == metric].copy()
+    t[["base", "pd"]] = [split_pd(v) for v in t["variant"]]
+    return t
+
+
+def accuracy_vs_pd(table: pd.DataFrame, metric: str, path: str | Path) -> None:
+    """Top-1 (mean ± std over seeds) against projection dimension, seen and unseen, with
+    the chance level and the paper's values (hollow)."""
+    t = _rows(table, metric).dropna(subset=["pd"])
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=False)
+    for ax, split in zip(axes, ("test_seen", "test_unseen"), strict=True):
+        s = t[t.split == split]
+        for k, ((model, base), g) in enumerate(s.groupby(["model", "base"], sort=False)):
+            g = g.sort_values("pd")
+            ax.errorbar(g["pd"], g["mean"], yerr=g["std"], fmt="-o", ms=4, capsize=3,
+                        color=f"C{k}", label=f"{model} ({base})")
+            p = g.dropna(subset=["paper"])
+            ax.plot(p["pd"], p["paper"], "o", mfc="none", ms=9, color=f"C{k}")
+        if len(s):
+            ax.axhline(s["chance"].iloc[0], color="gray", ls=":", label="chance")
+        ax.set(xscale="log", xlabel="projection dimension", ylabel=f"{metric} (%)",
+               title=split.replace("_", " "))
+        ax.set_xticks([64, 128, 256, 512, 1024], ["64", "128", "256", "512", "1024"])
+    axes[1].plot([], [], "o", mfc="none", color="gray", label="paper (test-selected)")
+    axes[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.subplots_adjust(bottom=0.22)
+    _caption(fig, "Mean ± std over seeds; epochs selected on seen-class validation pairs.",
+             sorted(set(t["data_source"])) or ["real"])
+    save(fig, path)
+
+
+def accuracy_vs_cost(table: pd.DataFrame, cost: pd.DataFrame, metric: str,
+                     path: str | Path) -> None:
+    """Seen and unseen top-1 against total training MACs (event-driven LSM encoding)."""
+    t = _rows(table, metric)
+    c = cost[cost.metric == "total_macs_events"][["model", "variant", "mean"]]
+    m = t.merge(c, on=["model", "variant"], suffixes=("", "_cost"))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for ax, split in zip(axes, ("test_seen", "test_unseen"), strict=True):
+        s = m[m.split == split]
+        # one colour per model family; points along a family differ in pd (annotated)
+        for k, ((model, base), g) in enumerate(s.groupby(["model", "base"], sort=False)):
+            g = g.sort_values("mean_cost")
+            ax.errorbar(g["mean_cost"], g["mean"], yerr=g["std"], fmt="-o", ms=4, capsize=3,
+                        color=f"C{k % 10}", label=f"{model} ({base})")
+            for r in g.itertuples():
+                if r.pd is not None and not pd.isna(r.pd):
+                    ax.annotate(f"{int(r.pd)}", (r.mean_cost, r.mean), fontsize=6,
+                                xytext=(3, -8), textcoords="offset points")
+            p = g.dropna(subset=["paper"])
+            ax.plot(p["mean_cost"], p["paper"], "o", mfc="none", ms=9, color=f"C{k % 10}")
+        if len(s):
+            ax.axhline(s["chance"].iloc[0], color="gray", ls=":", label="chance")
+        ax.set(xscale="log", xlabel="total training cost (MACs)", ylabel=f"{metric} (%)",
+               title=split.replace("_", " "))
+    axes[1].plot([], [], "o", mfc="none", color="gray", label="paper (test-selected)")
+    axes[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.subplots_adjust(bottom=0.22)
+    _caption(fig, "Mean ± std over seeds; numbers: projection dimension; hollow: the paper's "
+             "value at our cost; event-driven LSM encoding counted.",
+             sorted(set(t["data_source"])) or ["real"])
+    save(fig, path)

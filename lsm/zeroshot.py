@@ -1,0 +1,259 @@
+"""Zero-shot cross-modal retrieval: paired encoders + projection heads, trained on seen
+classes, evaluated on seen and unseen ones (`paper.md` §1.7-1.9, §2.3).
+
+Two model families share everything but the encoders:
+
+* ``lsm``: frozen reservoir spike counts (encoded once by the encode stage) feed the
+  heads; only the heads train (LSM-CLIP, LSM-Proto);
+* ``srnn``: the same recurrent LIF layers, trainable by BPTT with a surrogate gradient
+  (:class:`lsm.models.srnn.SRNNEncoder`), feed the heads (SRNN-CLIP, SRNN-Proto).
+
+The loss (:mod:`lsm.contrastive`) picks CLIP or prototypical training. The epoch is
+selected on the validation pairs (seen classes only, from both datasets' training sets);
+the test pairs are evaluated once, on the selected weights (:mod:`lsm.retrieval`).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lsm import atomic
+from lsm.contrastive import PairLoss, head_macs, projection_head
+from lsm.cost import TrainingCost
+from lsm.errors import DataFormatError
+from lsm.models.srnn import SRNNEncoder
+from lsm.pairing import PairSpec, make_pairs
+from lsm.provenance import provenance
+from lsm.results import metrics_doc
+from lsm.retrieval import retrieval_records, topk_accuracy
+from lsm.stages import SPLITS, _meta, load_npz
+from lsm.training import TrainConfig
+
+KINDS = ("lsm", "srnn")
+EVAL_SPLITS = ("test_seen", "test_unseen")
+
+
+class PairModel(nn.Module):
+    """enc_a -> head_a and enc_b -> head_b; an encoder is nn.Identity when frozen."""
+
+    def __init__(self, enc_a: nn.Module, enc_b: nn.Module, head_a: nn.Module,
+                 head_b: nn.Module, loss: PairLoss) -> None:
+        super().__init__()
+        self.enc_a, self.enc_b, self.head_a, self.head_b = enc_a, enc_b, head_a, head_b
+        self.loss = loss
+
+    def forward(self, xa: torch.Tensor, xb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.head_a(self.enc_a(xa)), self.head_b(self.enc_b(xb))
+
+    @torch.no_grad()
+    def embed(self, xa: torch.Tensor, xb: torch.Tensor, batch: int = 256
+              ) -> tuple[np.ndarray, np.ndarray]:
+        self.eval()
+        outs = [self(xa[i : i + batch], xb[i : i + batch]) for i in range(0, xa.shape[0], batch)]
+        return (torch.cat([o[0] for o in outs]).numpy(), torch.cat([o[1] for o in outs]).numpy())
+
+
+@dataclass
+class PairFit:
+    model: PairModel
+    best_epoch: int
+    best_val: float
+    val_curve: list[float] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    optimizer_steps: int = 0
+    train_seconds: float = 0.0
+
+
+def fit_pairs(model: PairModel, xa: dict[str, torch.Tensor], xb: dict[str, torch.Tensor],
+              y: dict[str, np.ndarray], cfg: TrainConfig, seed: int,
+              select: tuple[str, str] = ("a2b", "dot")) -> PairFit:
+    """Mini-batch training on the train pairs; after each epoch, top-1 retrieval on the
+    validation pairs (direction a2b or b2a, similarity dot or cos) picks the epoch
+    (ties: the earliest). Returns the model loaded with the selected weights."""
+    from lsm.training import _optimizer
+
+    torch.set_num_threads(cfg.threads)
+    gen = torch.Generator().manual_seed(seed)
+    ytr = torch.from_numpy(y["train"])
+    opt = _optimizer(cfg, model.parameters())
+    res = PairFit(model=model, best_epoch=0, best_val=-1.0)
+    best = copy.deepcopy(model.state_dict())
+    n = ytr.shape[0]
+    t0 = time.perf_counter()
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        perm = torch.randperm(n, generator=gen)
+        total = 0.0
+        for i in range(0, n, cfg.batch_size):
+            idx = perm[i : i + cfg.batch_size]
+            opt.zero_grad()
+            za, zb = model(xa["train"][idx], xb["train"][idx])
+            loss = model.loss(za, zb, ytr[idx])
+            loss.backward()
+            opt.step()
+            total += float(loss.item()) * idx.numel()
+            res.optimizer_steps += 1
+        res.train_loss.append(total / n)
+        za, zb = model.embed(xa["val"], xb["val"])
+        q, g = (za, zb) if select[0] == "a2b" else (zb, za)
+        val = topk_accuracy(q, g, y["val"], y["val"], (1,), select[1])[1]
+        res.val_curve.append(val)
+        if val > res.best_val:
+            res.best_val, res.best_epoch = val, epoch
+            best = copy.deepcopy(model.state_dict())
+    res.train_seconds = time.perf_counter() - t0
+    model.load_state_dict(best)
+    return res
+
+
+def build_model(kind: str, params: dict[str, Any], n_a: int, n_b: int, t_a: int, t_b: int,
+                pd: int, seed: int) -> tuple[PairModel, float]:
+    """The model and its forward MACs per training pair (trainable parts, all T steps)."""
+    torch.manual_seed(seed)
+    if kind == "lsm":
+        enc_a, enc_b, f_a, f_b, enc_macs = nn.Identity(), nn.Identity(), n_a, n_b, 0
+    elif kind == "srnn":
+        pa, pb = params["srnn"]["query"], params["srnn"]["gallery"]
+        enc_a = SRNNEncoder(n_a, pa["n_res"], pa["decay"], pa["v_th"], pa["const"])
+        enc_b = SRNNEncoder(n_b, pb["n_res"], pb["decay"], pb["v_th"], pb["const"])
+        f_a, f_b = pa["n_res"], pb["n_res"]
+        enc_macs = enc_a.forward_macs(t_a) + enc_b.forward_macs(t_b)
+    else:
+        raise ValueError(f"zero-shot kind must be one of {KINDS}, not {kind!r}")
+    head_a = projection_head(params["head"], f_a, pd)
+    head_b = projection_head(params["head"], f_b, pd)
+    loss = PairLoss(params["loss"], params["temperature"], seed)
+    return (PairModel(enc_a, enc_b, head_a, head_b, loss),
+            float(enc_macs + head_macs(head_a) + head_macs(head_b)))
+
+
+def _workload_per_sample(path: str | Path, seed: int) -> tuple[float, float]:
+    import json
+
+    doc = json.loads(Path(path).read_text())
+    per = {r["metric"]: r["value"] for r in doc["records"] if r["seed"] == seed}
+    if "dense_synops" not in per:
+        raise DataFormatError(path, f"has no workload records for seed {seed}.",
+                              "encode with the same seed list as the zero-shot runs.")
+    return per["dense_synops"], per["effective_synops"]
+
+
+def _inputs(kind: str, data: dict[str, np.ndarray], seed: int, path: str | Path,
+            scale: str) -> dict[str, np.ndarray]:
+    """Per split: frames [N, T, C] (srnn) or features [N, R] (lsm, counts or rates)."""
+    if kind == "srnn":
+        return {s: data[f"x_{s}"] for s in SPLITS}
+    out = {}
+    for s in SPLITS:
+        key = f"{s}_s{seed}"
+        if key not in data:
+            raise DataFormatError(path, f"has no features for seed {seed} ({key}).",
+                                  "encode with the same seed list as the zero-shot runs.")
+        out[s] = data[key] / float(data["time_steps"]) if scale == "rates" else data[key]
+    if scale == "standardized":
+        # statistics of the train split only; a std floor of one spike keeps near-silent
+        # neurons (one stray test spike) from blowing up
+        mu, sd = out["train"].mean(0), np.maximum(out["train"].std(0), 1.0)
+        out = {s: (v - mu) / sd for s, v in out.items()}
+    elif scale not in ("counts", "rates"):
+        raise ValueError(f"feature_scale must be counts, rates or standardized, not {scale!r}")
+    return out
+
+
+def zeroshot_run(
+    path_a: str | Path, path_b: str | Path, kind: str, params: dict[str, Any],
+    train: dict[str, Any], pairing: dict[str, Any], proj_dims: list[int], seeds: list[int],
+    *, experiment: str, dataset: str, model: str, variant: str, modalities: tuple[str, str],
+    metrics_path: str | Path, curves_path: str | Path, embeddings_path: str | Path,
+    provenance_path: str | Path, workload_a: str | Path = "", workload_b: str | Path = "",
+    run_name: str = "",
+) -> dict[str, Any]:
+    """Train and evaluate one zero-shot model per projection dimension and seed.
+
+    `path_a`/`path_b`: the two modalities' frames (kind ``srnn``) or encoder features
+    (kind ``lsm``; with their workload metrics for the one-time encoding cost).
+    `pairing`: seen, unseen, n_{train,val,test}_pairs_per_class and select
+    ({direction, similarity}). Writes per-seed metrics under the results contract (one row
+    per projection dimension: variant "<variant> pd=<pd>"), validation curves, the test
+    embeddings of the first seed and first pd (for the figures) and provenance.
+    """
+    import pandas as pd
+
+    da, db = load_npz(path_a, ("y_train", "y_val", "y_test")), load_npz(path_b, (
+        "y_train", "y_val", "y_test"))
+    spec = PairSpec(tuple(pairing["seen"]), tuple(pairing["unseen"]),
+                    pairing["n_train_pairs_per_class"], pairing["n_val_pairs_per_class"],
+                    pairing["n_test_pairs_per_class"])
+    pairs = make_pairs({s: da[f"y_{s}"] for s in SPLITS}, {s: db[f"y_{s}"] for s in SPLITS},
+                       spec, field=experiment)
+    y = {name: p.labels for name, p in pairs.items()}
+    n_used = sum(p.labels.size for p in pairs.values())
+    select = (pairing["select"]["direction"], pairing["select"]["similarity"])
+    sel_dir = "a2b" if select[0] == f"{modalities[0]}2{modalities[1]}" else "b2a"
+    cfg = TrainConfig(**train)
+    scale = params.get("feature_scale", "counts")
+    records, curves = [], []
+    emb: dict[str, np.ndarray] = {}
+    for seed in seeds:
+        xa_np, xb_np = _inputs(kind, da, seed, path_a, scale), _inputs(kind, db, seed, path_b,
+                                                                       scale)
+
+        def gather(x: dict[str, np.ndarray], which: str) -> dict[str, torch.Tensor]:
+            return {name: torch.from_numpy(np.asarray(
+                x[p.split][p.idx_a if which == "a" else p.idx_b], dtype=np.float32))
+                for name, p in pairs.items()}
+
+        xa, xb = gather(xa_np, "a"), gather(xb_np, "b")
+        enc_dense = enc_events = 0.0
+        if kind == "lsm" and workload_a and workload_b:
+            (dad, dae), (dbd, dbe) = (_workload_per_sample(workload_a, seed),
+                                      _workload_per_sample(workload_b, seed))
+            enc_dense, enc_events = (dad + dbd) * n_used, (dae + dbe) * n_used
+        t_a = xa["train"].shape[1] if kind == "srnn" else 0
+        t_b = xb["train"].shape[1] if kind == "srnn" else 0
+        for pd_ in proj_dims:
+            var = f"{variant} pd={pd_}"
+            net, fwd = build_model(kind, params, xa["train"].shape[-1], xb["train"].shape[-1],
+                                   t_a, t_b, pd_, seed)
+            fit = fit_pairs(net, xa, xb, y, cfg, seed, (sel_dir, select[1]))
+            cost = TrainingCost(sum(p.numel() for p in net.parameters() if p.requires_grad),
+                                fwd, cfg.epochs, int(y["train"].size), fit.optimizer_steps,
+                                fit.train_seconds, enc_dense, enc_events)
+            tag = {"seed": seed, "variant": var}
+            records.append({**tag, "split": "val_seen", "metric":
+                            f"{select[0]}_top1_{select[1]}", "value": fit.best_val, "unit": "%"})
+            records.append({**tag, "split": "train", "metric": "best_epoch",
+                            "value": fit.best_epoch, "unit": "epoch"})
+            records += [{**r, "variant": var} for r in cost.records(seed)]
+            for split in EVAL_SPLITS:
+                za, zb = net.embed(xa[split], xb[split])
+                records += [{**tag, "split": split, **r} for r in
+                            retrieval_records(za, zb, y[split], modalities)]
+                if seed == seeds[0] and pd_ == proj_dims[0]:
+                    emb[f"za_{split}"], emb[f"zb_{split}"], emb[f"y_{split}"] = za, zb, y[split]
+            curves += [{"seed": seed, "pd": pd_, "epoch": e + 1, "val_accuracy": v,
+                        "train_loss": lo} for e, (v, lo) in enumerate(
+                            zip(fit.val_curve, fit.train_loss, strict=True))]
+    source = "+".join(sorted({_meta(da, "data_source"), _meta(db, "data_source")}))
+    doc = metrics_doc(experiment=experiment, dataset=dataset, model=model, variant=variant,
+                      data_source=source, selection="val", records=records, run=run_name,
+                      kind=kind, seen=list(spec.seen), unseen=list(spec.unseen))
+    atomic.write_json(metrics_path, doc)
+    with atomic.atomic_path(curves_path) as tmp:
+        pd.DataFrame(curves).to_csv(tmp, index=False)
+    atomic.write_npz(embeddings_path, **emb, unseen=np.array(spec.unseen),
+                     modalities=np.array(modalities), pd=np.array(proj_dims[0]),
+                     similarity=np.array(select[1]), data_source=np.array(source))
+    atomic.write_json(provenance_path, provenance(
+        params={"run": run_name, "kind": kind, "params": params, "train": train,
+                "pairing": pairing, "proj_dims": proj_dims}, seeds=seeds, data_source=source,
+        generator_version=_meta(da, "generator_version")))
+    return doc

@@ -1,0 +1,72 @@
+# Zero-shot cross-modal retrieval: one model per run, trained per pd and seed (notebook 04).
+
+
+rule train_zeroshot:
+    """Train on seen-class pairs, select the epoch on seen validation pairs, test seen and unseen."""
+    input:
+        unpack(lambda wc: zs_inputs(wc.zs, wc.zsrun)),
+        nb=nb_path("04_zeroshot.ipynb"),
+    output:
+        nb="results/notebooks/zeroshot/{zs}/{zsrun}.ipynb",
+        metrics="results/metrics/zeroshot/{zs}/{zsrun}.json",
+        provenance="results/metrics/zeroshot/{zs}/{zsrun}.provenance.json",
+        curves="results/metrics/zeroshot/{zs}/{zsrun}.curves.csv",
+        embeddings="results/metrics/zeroshot/{zs}/{zsrun}.embeddings.npz",
+        fig_tsne="results/figures/zeroshot/{zs}/{zsrun}_tsne.png",
+        fig_heatmap="results/figures/zeroshot/{zs}/{zsrun}_similarity.png",
+        fig_curves="results/figures/zeroshot/{zs}/{zsrun}_curves.png",
+    params:
+        nb=lambda wc: as_json(
+            {
+                "run_name": wc.zsrun,
+                "experiment": wc.zs,
+                "kind": zs_run(wc.zs, wc.zsrun)["kind"],
+                "params": zs_run_params(wc.zs, wc.zsrun),
+                "train": config["readouts"][zs_run(wc.zs, wc.zsrun)["train"]],
+                "pairing": zs_pairing(wc.zs),
+                "proj_dims": zs_run(wc.zs, wc.zsrun)["proj_dims"],
+                "modalities": [zs_cfg(wc.zs)["query"]["name"], zs_cfg(wc.zs)["gallery"]["name"]],
+                "model": zs_run(wc.zs, wc.zsrun)["model"],
+                "variant": zs_run(wc.zs, wc.zsrun)["variant"],
+                "seeds": config["seeds"],
+            }
+        ),
+        workloads=lambda wc, input: (
+            f"-r workload_a {input.wa} -r workload_b {input.wb}" if "wa" in input.keys() else ""
+        ),
+    threads: 2
+    log:
+        "results/logs/train_zeroshot/{zs}/{zsrun}.log",
+    benchmark:
+        "results/benchmarks/train_zeroshot/{zs}/{zsrun}.tsv"
+    conda:
+        "../envs/lsm.yaml"
+    shell:
+        "papermill {input.nb} {output.nb} -k python3 --log-output "
+        "-r path_a {input.a} -r path_b {input.b} {params.workloads} "
+        "-r metrics_path {output.metrics} -r provenance_path {output.provenance} "
+        "-r curves_path {output.curves} -r embeddings_path {output.embeddings} "
+        "-r fig_tsne_path {output.fig_tsne} -r fig_heatmap_path {output.fig_heatmap} "
+        "-r fig_curves_path {output.fig_curves} -y '{params.nb}' &> {log}"
+
+
+rule figure_zeroshot:
+    """Top-1 against projection dimension and against training cost, seen and unseen."""
+    input:
+        table="results/tables/zeroshot_{zs}.csv",
+        cost="results/tables/zeroshot_{zs}_cost.csv",
+    output:
+        pd="results/figures/zeroshot/{zs}/accuracy_vs_pd_{sim}.png",
+        cost="results/figures/zeroshot/{zs}/accuracy_vs_cost_{sim}.png",
+    params:
+        metric=lambda wc: f"{select_direction(zs_cfg(wc.zs))}_top1_{wc.sim}",
+    localrule: True
+    log:
+        "results/logs/figure_zeroshot/{zs}_{sim}.log",
+    benchmark:
+        "results/benchmarks/figure_zeroshot/{zs}_{sim}.tsv"
+    conda:
+        "../envs/lsm.yaml"
+    shell:
+        "lsm results plot-zeroshot --table {input.table} --cost {input.cost} "
+        "--metric {params.metric} --out-pd {output.pd} --out-cost {output.cost} &> {log}"
