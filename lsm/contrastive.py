@@ -22,7 +22,9 @@ e.g. image), both [N, pd] with row i of each a pair, and the pair labels:
 * ``proto``: the prototypical-network loss. The batch is split per class into a support
   half and a query half (random, seeded); prototype_c = mean of the support embeddings of
   class c over *both* modalities; scores = -||q - prototype_c||; cross-entropy over the
-  queries of both modalities.
+  queries of both modalities. A batch in which no class occurs twice has no query and
+  gives None (the training loop skips it; a batch larger than the class count always has
+  one).
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def clip_sup_loss(a: torch.Tensor, b: torch.Tensor, labels: torch.Tensor,
 
 
 def proto_loss(a: torch.Tensor, b: torch.Tensor, labels: torch.Tensor,
-               gen: torch.Generator) -> torch.Tensor:
+               gen: torch.Generator) -> torch.Tensor | None:
     classes = torch.unique(labels)
     protos, queries, q_lab = [], [], []
     for k, c in enumerate(classes):
@@ -92,8 +94,7 @@ def proto_loss(a: torch.Tensor, b: torch.Tensor, labels: torch.Tensor,
         q_lab.append(torch.full((2 * que.numel(),), k, dtype=torch.int64))
     q = torch.cat(queries)
     if q.shape[0] == 0:
-        raise ValueError("the prototypical loss needs at least two pairs of a class per "
-                         "batch; use a larger batch_size (the paper uses the full set)")
+        return None  # no class twice in this batch: no prototypical signal
     scores = -torch.cdist(q, torch.stack(protos))
     return F.cross_entropy(scores, torch.cat(q_lab))
 
@@ -110,7 +111,8 @@ class PairLoss(nn.Module):
             self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / temperature)))
         self.gen = torch.Generator().manual_seed(seed)
 
-    def forward(self, a: torch.Tensor, b: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def forward(self, a: torch.Tensor, b: torch.Tensor, labels: torch.Tensor
+                ) -> torch.Tensor | None:
         if self.kind == "clip_soft":
             return clip_soft_loss(a, b, self.tau)
         if self.kind == "infonce":

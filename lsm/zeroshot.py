@@ -28,7 +28,7 @@ from torch import nn
 from lsm import atomic
 from lsm.contrastive import PairLoss, head_macs, projection_head
 from lsm.cost import TrainingCost
-from lsm.errors import DataFormatError
+from lsm.errors import ConfigError, DataFormatError
 from lsm.models.srnn import SRNNEncoder
 from lsm.pairing import PairSpec, make_pairs
 from lsm.provenance import provenance
@@ -97,6 +97,8 @@ def fit_pairs(model: PairModel, xa: dict[str, torch.Tensor], xb: dict[str, torch
             opt.zero_grad()
             za, zb = model(xa["train"][idx], xb["train"][idx])
             loss = model.loss(za, zb, ytr[idx])
+            if loss is None:  # a prototypical batch without a repeated class
+                continue
             loss.backward()
             opt.step()
             total += float(loss.item()) * idx.numel()
@@ -199,6 +201,11 @@ def zeroshot_run(
     select = (pairing["select"]["direction"], pairing["select"]["similarity"])
     sel_dir = "a2b" if select[0] == f"{modalities[0]}2{modalities[1]}" else "b2a"
     cfg = TrainConfig(**train)
+    if params["loss"] == "proto" and cfg.batch_size <= len(spec.seen):
+        raise ConfigError(f"{experiment}: the training settings' batch_size",
+                          f"{cfg.batch_size} pairs cannot hold two of any of the "
+                          f"{len(spec.seen)} seen classes, which prototypical training needs.",
+                          f"use a batch_size above {len(spec.seen)} (the paper: the full set).")
     scale = params.get("feature_scale", "counts")
     records, curves = [], []
     emb: dict[str, np.ndarray] = {}

@@ -50,3 +50,30 @@ def test_missing_real_data_dir_says_how_to_get_data(tmp_path):
     cfg["datasets"]["nmnist"].update(source="real", data_dir=str(tmp_path / "missing"))
     with pytest.raises(ConfigError, match=r"datasets/nmnist/data_dir.*does not exist.*Train"):
         validate_config(cfg)
+
+
+@pytest.mark.parametrize("edit, key", [
+    (lambda z: z.update(unseen=[7, 8]), "zeroshot/audio_visual/unseen"),
+    (lambda z: z["runs"]["lsm_clip_software"]["encoders"].update(query="nope"),
+     "zeroshot/audio_visual/runs/lsm_clip_software/encoders/query"),
+    (lambda z: z["runs"]["lsm_clip_software"]["encoders"].update(query="lsm_nmnist"),
+     "zeroshot/audio_visual/runs/lsm_clip_software/encoders/query"),
+    (lambda z: z["runs"]["srnn_clip"]["srnn"].pop("gallery"),
+     "zeroshot/audio_visual/runs/srnn_clip/srnn/gallery"),
+    (lambda z: z["select"].update(direction="a2x"), "zeroshot/audio_visual/select/direction"),
+    (lambda z: z["cost_ratios"][0].update(proj_dim=999), "zeroshot/audio_visual/cost_ratios/0"),
+    (lambda z: z["runs"]["srnn_clip"].update(train="nope"),
+     "zeroshot/audio_visual/runs/srnn_clip/train"),
+])
+def test_zeroshot_references_are_checked(edit, key):
+    cfg = copy.deepcopy(DEFAULT)
+    edit(cfg["zeroshot"]["audio_visual"])
+    with pytest.raises(ConfigError, match=key):
+        validate_config(cfg)
+
+
+def test_zeroshot_seen_classes_must_be_at_least_two():
+    cfg = copy.deepcopy(DEFAULT)
+    cfg["zeroshot"]["audio_visual"]["seen"] = [1]
+    with pytest.raises(ConfigError, match="zeroshot/audio_visual/seen"):
+        validate_config(cfg)

@@ -23,7 +23,7 @@ def test_dry_run_resolves(cfg):
     assert r.returncode == 0, r.stdout + r.stderr
     out = r.stdout + r.stderr
     for rule in ("train_supervised", "table", "table_timing", "encode", "crossbar_variability",
-                 "datasets_qc"):
+                 "datasets_qc", "train_zeroshot", "figure_zeroshot"):
         assert f"rule {rule}:" in out, rule
     if cfg.endswith("paper.yaml"):
         assert "fetch_dataset" in out and "fetch_emnist" in out and "fetch_willett" in out
@@ -155,6 +155,46 @@ def test_end_to_end_datasets_qc(test_run):
     assert 0 <= cal["bmi_decoding_accuracy_pct"] <= 100
     for f in ("overview.png", "nmnist_calibration.png"):
         assert (test_run / "results/figures/datasets" / f).stat().st_size > 10_000
+
+
+def test_end_to_end_zeroshot(test_run):
+    res = test_run / "results"
+    ret = pd.read_csv(res / "tables/zeroshot_audio_visual.csv")
+    top1 = ret[ret.metric == "a2i_top1_dot"]
+    models = set(zip(top1.model, top1.variant, strict=True))
+    assert models == {("LSM-CLIP", "software pd=16"), ("LSM-CLIP", "software pd=32"),
+                      ("LSM-Proto", "software pd=16"), ("SRNN-CLIP", "trainable pd=16")}
+    t = top1[top1.split.str.startswith("test")]
+    assert (t.n_seeds == 3).all() and (t.selection == "val").all()
+    assert set(t.data_source) == {"simulated"}
+    assert set(t[t.split == "test_unseen"].chance) == {50.0}
+    assert t[t.split == "test_seen"].chance.iloc[0] == pytest.approx(100 / 7)
+    assert set(ret.split) == {"val_seen", "test_seen", "test_unseen", "train"}
+    md = (res / "tables/zeroshot_audio_visual.md").read_text()
+    assert "SIMULATED" in md
+    cost = pd.read_csv(res / "tables/zeroshot_audio_visual_cost.csv")
+    ratio = cost[cost.metric == "ratio_total_macs_events"]
+    assert len(ratio) == 1 and ratio.iloc[0].model == "SRNN-CLIP / LSM-CLIP"
+    assert ratio.iloc[0]["mean"] > 1.0 and ratio.iloc[0].n_seeds == 3
+    assert not set(cost.metric) & {"train_seconds", "a2i_top1_dot"}
+    for f in ("accuracy_vs_pd_dot", "accuracy_vs_cost_cos", "lsm_clip_software_tsne",
+              "srnn_clip_similarity", "lsm_proto_software_curves"):
+        assert (res / f"figures/zeroshot/audio_visual/{f}.png").stat().st_size > 10_000, f
+
+
+def test_changing_the_unseen_classes_reruns_the_experiment(test_run, tmp_path):
+    import yaml
+
+    cfg = yaml.safe_load((test_run / "config" / "config.yaml").read_text())
+    cfg["zeroshot"]["audio_visual"].update(seen=[1, 2, 3, 4, 5, 8, 9], unseen=[6, 7])
+    path = tmp_path / "unseen67.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    r = snakemake("-s", str(REPO / "Snakefile"), "--directory", str(test_run), "--cores", "1",
+                  "-n", "--configfile", str(path))
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = r.stdout + r.stderr
+    assert "train_zeroshot" in out and "params have changed" in out
+    assert "train_supervised" not in out  # nothing else is redone
 
 
 def test_second_run_has_nothing_to_do(test_run):

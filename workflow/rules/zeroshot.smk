@@ -31,8 +31,11 @@ rule train_zeroshot:
                 "seeds": config["seeds"],
             }
         ),
+        # kind srnn has no frozen encoder, hence no workload files: pass empty paths
         workloads=lambda wc, input: (
-            f"-r workload_a {input.wa} -r workload_b {input.wb}" if "wa" in input.keys() else ""
+            f"-r workload_a {input.wa} -r workload_b {input.wb}"
+            if "wa" in input.keys()
+            else "-r workload_a '' -r workload_b ''"
         ),
     threads: 2
     log:
