@@ -106,6 +106,25 @@ def cmd_frames(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bmi_frames(args: argparse.Namespace) -> int:
+    from lsm import atomic
+    from lsm.bmi import BMISplit, LetterPrep, letter_frames, neural_frames
+
+    split, prep = BMISplit(**args.split), LetterPrep(**args.prep)
+    man = _manifest(Path(args.mat).parent)
+    meta = {"data_source": np.array(man.get("data_source", "real")),
+            "generator_version": np.array(man.get("generator_version", "none (real data)")),
+            "split": np.array(json.dumps(split.to_dict()))}
+    neural = neural_frames(args.mat, split)
+    atomic.write_npz(args.out_neural, **neural, **meta)
+    letters = letter_frames(args.emnist, prep, split)
+    atomic.write_npz(args.out_letters, **letters, **meta,
+                     prep=np.array(json.dumps(prep.to_dict())))
+    print(json.dumps({k: list(v.shape) for d in (neural, letters) for k, v in d.items()
+                      if k.startswith("x_")}))
+    return 0
+
+
 def cmd_fetch(args: argparse.Namespace) -> int:
     from lsm import fetch
 
@@ -197,6 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split-seed", type=int, required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_frames)
+
+    p = dsub.add_parser("bmi-frames", help="Willett trials + EMNIST letters -> binary frames")
+    p.add_argument("--mat", required=True, help="singleLetters.mat")
+    p.add_argument("--emnist", required=True, help="folder of the EMNIST letters IDX files")
+    p.add_argument("--prep", type=_json_arg, required=True, help="LetterPrep fields (JSON)")
+    p.add_argument("--split", type=_json_arg, required=True, help="BMISplit fields (JSON)")
+    p.add_argument("--out-neural", required=True)
+    p.add_argument("--out-letters", required=True)
+    p.set_defaults(func=cmd_bmi_frames)
+
     p = dsub.add_parser("fetch", help="download a real dataset (needs internet)")
     p.add_argument("kind", choices=["nmnist", "ntidigits", "emnist", "willett"])
     p.add_argument("--out", required=True)

@@ -97,11 +97,12 @@ def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
     configured data_dir must exist. Raises ConfigError naming the key and the fix."""
     datasets, encoders = cfg.get("datasets", {}), cfg.get("encoders", {})
     readouts = cfg.get("readouts", {})
+    frames = frame_names(datasets)
     for name, enc in encoders.items():
-        if enc["dataset"] not in datasets:
+        if enc["dataset"] not in frames:
             raise ConfigError(f"encoders/{name}/dataset",
-                              f"unknown dataset '{enc['dataset']}'.",
-                              f"use one of {sorted(datasets)}.")
+                              f"unknown frames '{enc['dataset']}'.",
+                              f"use one of {sorted(frames)}.")
     for name, run in cfg.get("supervised", {}).get("runs", {}).items():
         if run["kind"] == "lsm_readout" and run.get("encoder") not in encoders:
             raise ConfigError(f"supervised/runs/{name}/encoder",
@@ -124,7 +125,7 @@ def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
             raise ConfigError("variability/readout", f"unknown readout '{var['readout']}'.",
                               f"use one of {sorted(readouts)}.")
     for name, zs in cfg.get("zeroshot", {}).items():
-        _check_zeroshot(f"zeroshot/{name}", zs, datasets, encoders, readouts)
+        _check_zeroshot(f"zeroshot/{name}", zs, frames, encoders, readouts)
     for name, ds in datasets.items():
         if ds["source"] != "real":
             continue
@@ -141,18 +142,18 @@ def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
                                   DATA_HELP.get(help_key, "point it at the extracted dataset."))
 
 
-def _check_zeroshot(key: str, zs: dict[str, Any], datasets: dict, encoders: dict,
+def _check_zeroshot(key: str, zs: dict[str, Any], frames: list[str], encoders: dict,
                     readouts: dict) -> None:
     """Cross references of one zero-shot experiment (see the schema's zeroshot_experiment)."""
     q, g = zs["query"], zs["gallery"]
     for side in ("query", "gallery"):
-        if zs[side]["frames"] not in datasets:
-            raise ConfigError(f"{key}/{side}/frames", f"unknown dataset '{zs[side]['frames']}'.",
-                              f"use one of {sorted(datasets)}.")
+        if zs[side]["frames"] not in frames:
+            raise ConfigError(f"{key}/{side}/frames", f"unknown frames '{zs[side]['frames']}'.",
+                              f"use one of {sorted(frames)}.")
     if q["name"] == g["name"]:
         raise ConfigError(f"{key}/gallery/name", "query and gallery share a name.",
                           "give the two modalities different tags (e.g. a and i).")
-    both = sorted(set(zs["seen"]) & set(zs["unseen"]))
+    both = sorted(set(class_ids(zs["seen"])) & set(class_ids(zs["unseen"])))
     if both:
         raise ConfigError(f"{key}/unseen", f"classes {both} are also seen.",
                           "make the seen and unseen lists disjoint.")
@@ -186,10 +187,26 @@ def _check_zeroshot(key: str, zs: dict[str, Any], datasets: dict, encoders: dict
             if run is None:
                 raise ConfigError(f"{key}/cost_ratios/{i}/{end}", f"unknown run '{r[end]}'.",
                                   f"use one of {sorted(zs['runs'])}.")
-            if r["proj_dim"] not in run["proj_dims"]:
-                raise ConfigError(f"{key}/cost_ratios/{i}/proj_dim",
-                                  f"run '{r[end]}' does not train pd={r['proj_dim']}.",
+            field = "denominator_proj_dim" if (end == "denominator" and
+                                               r.get("denominator_proj_dim")) else "proj_dim"
+            if r[field] not in run["proj_dims"]:
+                raise ConfigError(f"{key}/cost_ratios/{i}/{field}",
+                                  f"run '{r[end]}' does not train pd={r[field]}.",
                                   f"use one of {run['proj_dims']}.")
+
+
+def class_ids(values: list[int | str]) -> list[int]:
+    """Class labels from config: integers as they are, letters a-z as 0-25."""
+    return [ord(v) - ord("a") if isinstance(v, str) else int(v) for v in values]
+
+
+def frame_names(datasets: dict[str, Any]) -> list[str]:
+    """Names of the frame files the datasets give (results/frames/<name>.npz): one per
+    dataset, but two for bmi (neural trials and letter images)."""
+    out = []
+    for name in datasets:
+        out += ["bmi_neural", "bmi_letters"] if name == "bmi" else [name]
+    return out
 
 
 def select_direction(zs: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ class PairSpec:
     n_train: int
     n_val: int
     n_test: int
+    enlarge: int = 1
 
     def __post_init__(self) -> None:
         both = set(self.seen) & set(self.unseen)
@@ -38,21 +39,24 @@ class PairSpec:
 
 
 def class_pairs(y_a: np.ndarray, y_b: np.ndarray, classes: tuple[int, ...], n_per_class: int,
-                what: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Index pairs (ia, ib) and labels: the first `n_per_class` samples of each class of
-    both modalities, zipped in order. Raises a :class:`ConfigError` naming the shortfall
-    (`what` names the split and config field) when a class has too few samples."""
+                what: str, enlarge: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index pairs (ia, ib) and labels: per class, the first `n_per_class` gallery samples,
+    each paired with a query sample in order; with `enlarge` k, every query sample is used
+    k times with k different gallery samples (the paper's BMI "enlarge", one neural trial
+    with 10 letter images). Raises a :class:`ConfigError` naming the shortfall (`what`
+    names the split and config field) when a class has too few samples."""
     ia, ib, lab = [], [], []
+    n_query = -(-n_per_class // enlarge)  # ceil
     for c in classes:
-        a = np.flatnonzero(y_a == c)[:n_per_class]
+        a = np.flatnonzero(y_a == c)[:n_query]
         b = np.flatnonzero(y_b == c)[:n_per_class]
-        short = min(a.size, b.size)
-        if short < n_per_class:
+        if a.size < n_query or b.size < n_per_class:
+            fit = min(a.size * enlarge, b.size)
             raise ConfigError(
-                what, f"class {c} has only {a.size} (first modality) / {b.size} (second) "
-                f"samples, fewer than the {n_per_class} pairs asked for.",
-                f"set it to at most {short}, or simulate more data.")
-        ia.append(a)
+                what, f"class {c} has only {a.size} query / {b.size} gallery samples, fewer "
+                f"than the {n_per_class} pairs asked for need ({n_query} / {n_per_class} "
+                f"with enlarge {enlarge}).", f"set it to at most {fit}, or simulate more data.")
+        ia.append(np.repeat(a, enlarge)[:n_per_class])
         ib.append(b)
         lab.append(np.full(n_per_class, c, dtype=np.int64))
     return np.concatenate(ia), np.concatenate(ib), np.concatenate(lab)
@@ -84,7 +88,7 @@ def make_pairs(labels_a: dict[str, np.ndarray], labels_b: dict[str, np.ndarray],
         count = {"train": "n_train_pairs_per_class", "val": "n_val_pairs_per_class"}.get(
             split, "n_test_pairs_per_class")
         ia, ib, lab = class_pairs(labels_a[split], labels_b[split], classes, n,
-                                  f"{field}.{count}")
+                                  f"{field}/{count}", spec.enlarge)
         out[name] = Pairs(split, ia, ib, lab)
     unseen = set(spec.unseen)
     for name in ("train", "val"):  # the zero-shot guarantee, checked where it is made

@@ -43,6 +43,16 @@ for _model, _variant, _metric, _pd, _seen, _unseen in (
     for _split, _value in (("test_seen", _seen), ("test_unseen", _unseen)):
         PAPER_VALUES[("zeroshot", _AV, _model, f"{_variant} pd={_pd}", _split, _metric)] = _value
 
+# BMI neural -> letter image retrieval, paper.md §4.3 (top-1, cosine; 22 seen letters,
+# unseen s-v): LSM-CLIP T 0.5, pd 256, feature batch 1024; SRNN-CLIP pd 64, both directions.
+for _model, _variant, _metric, _seen, _unseen in (
+    ("LSM-CLIP", "software pd=256", "n2v_top1_cos", 52.27, 70.83),
+    ("SRNN-CLIP", "trainable pd=64", "n2v_top1_cos", 21.52, 61.67),
+    ("SRNN-CLIP", "trainable pd=64", "v2n_top1_cos", 17.27, 33.33),
+):
+    for _split, _value in (("test_seen", _seen), ("test_unseen", _unseen)):
+        PAPER_VALUES[("zeroshot", "bmi", _model, _variant, _split, _metric)] = _value
+
 # Training-cost reductions, paper.md §4.4 (formula unknown; shown beside both MAC counts).
 for _num, _den, _value in (("SRNN-CLIP", "LSM-CLIP", 152.83), ("SRNN-Proto", "LSM-Proto", 393.07)):
     for _metric in ("ratio_total_macs_dense", "ratio_total_macs_events"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -166,4 +167,85 @@ def accuracy_vs_cost(table: pd.DataFrame, cost: pd.DataFrame, metric: str,
     _caption(fig, "Mean ± std over seeds; numbers: projection dimension; hollow: the paper's "
              "value at our cost; event-driven LSM encoding counted.",
              sorted(set(t["data_source"])) or ["real"])
+    save(fig, path)
+
+
+def _top1_per_class(emb: dict[str, np.ndarray], split: str, kind: str
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    sim = similarity(emb[f"za_{split}"], emb[f"zb_{split}"], kind)
+    y = emb[f"y_{split}"]
+    hit = y[np.argsort(-sim, axis=1, kind="stable")[:, 0]] == y
+    classes = np.unique(y)
+    return classes, np.array([hit[y == c].mean() * 100 for c in classes])
+
+
+def per_class_accuracy(emb: dict[str, np.ndarray], names: tuple[str, str], kind: str,
+                       class_names: list[str], title: str, data_source: str,
+                       path: str | Path) -> None:
+    """Top-1 query -> gallery accuracy per class on the test pairs; unseen classes in a
+    second colour, each split's chance level dotted."""
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.32 * sum(np.unique(emb[f"y_{s}"]).size
+                                                          for s in ("test_seen",
+                                                                    "test_unseen"))), 4))
+    x0 = 0
+    for split, colour in (("test_seen", "C0"), ("test_unseen", "C3")):
+        classes, acc = _top1_per_class(emb, split, kind)
+        xs = np.arange(x0, x0 + classes.size)
+        ax.bar(xs, acc, color=colour, label=split.replace("_", " "))
+        chance = 100.0 / classes.size
+        ax.hlines(chance, xs[0] - 0.4, xs[-1] + 0.4, colors=colour, linestyles=":",
+                  label=f"chance ({split.split('_')[1]}) {chance:.1f}%")
+        for x, c in zip(xs, classes, strict=True):
+            ax.text(x, -6, class_names[c] if c < len(class_names) else str(c), ha="center",
+                    fontsize=7)
+        x0 += classes.size + 1
+    ax.set(xticks=[], ylabel=f"top-1 {names[0]}2{names[1]} ({kind}, %)", ylim=(-9, 100),
+           title=title)
+    ax.legend(fontsize=7, loc="upper right")
+    fig.subplots_adjust(bottom=0.18)
+    _caption(fig, "Test pairs, first seed and pd.", [data_source])
+    save(fig, path)
+
+
+def _as_image(frames: np.ndarray) -> np.ndarray:
+    """A gallery item [T, C] as a picture: spike counts per input, square if C is."""
+    counts = frames.sum(0)
+    side = math.isqrt(counts.size)
+    return counts.reshape(side, side) if side * side == counts.size else frames.T
+
+
+def example_retrievals(emb: dict[str, np.ndarray], x_a: np.ndarray, x_b: np.ndarray,
+                       names: tuple[str, str], kind: str, class_names: list[str], title: str,
+                       data_source: str, path: str | Path, k: int = 5) -> None:
+    """One query per unseen class (and up to two seen ones): its raster (query test
+    frames) beside its top-k retrieved gallery items (green: right class)."""
+    rows = []
+    for split in ("test_unseen", "test_seen"):
+        y = emb[f"y_{split}"]
+        firsts = [np.flatnonzero(y == c)[0] for c in np.unique(y)]
+        rows += [(split, i) for i in (firsts if split == "test_unseen" else firsts[:2])]
+    fig, axes = plt.subplots(len(rows), k + 1, figsize=(1.6 * (k + 1) + 1.5, 1.7 * len(rows)),
+                             squeeze=False)
+    for r, (split, i) in enumerate(rows):
+        y = emb[f"y_{split}"]
+        sim = similarity(emb[f"za_{split}"][i : i + 1], emb[f"zb_{split}"], kind)[0]
+        top = np.argsort(-sim, kind="stable")[:k]
+        q = x_a[emb[f"ia_{split}"][i]]
+        axes[r, 0].imshow(q.T, aspect="auto", cmap="Greys", interpolation="nearest")
+        axes[r, 0].set_title(f"{names[0]}: {class_names[y[i]]} ({split[5:]})", fontsize=7)
+        for j, g in enumerate(top, start=1):
+            ax = axes[r, j]
+            ax.imshow(_as_image(x_b[emb[f"ib_{split}"][g]]), cmap="Greys")
+            ok = y[g] == y[i]
+            ax.set_title(f"{class_names[y[g]]}", fontsize=8, color="green" if ok else "red")
+            for sp in ax.spines.values():
+                sp.set_edgecolor("green" if ok else "red")
+                sp.set_linewidth(2)
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(f"{title}: query raster (time ->, inputs ^) and top-{k} retrieved", fontsize=9)
+    fig.subplots_adjust(bottom=0.12)
+    _caption(fig, "Test pairs, first seed and pd; green = same class as the query.",
+             [data_source])
     save(fig, path)

@@ -144,9 +144,9 @@ def data_caption(sources: Iterable[str]) -> str:
     for src in sources:
         s.update(src.split("+"))
     if "simulated" in s:
-        return ("**Data: SIMULATED** offline substitutes (real MNIST digits through a DVS "
-                "sensor model, etc.), not the paper's recordings; numbers are not directly "
-                "comparable to the paper's.")
+        return ("**Data: SIMULATED** offline substitutes of the paper's recordings (see the "
+                "data cards in the README), not the recordings themselves; numbers are not "
+                "directly comparable to the paper's.")
     return "Data: real datasets."
 
 

@@ -193,7 +193,7 @@ def zeroshot_run(
         "y_train", "y_val", "y_test"))
     spec = PairSpec(tuple(pairing["seen"]), tuple(pairing["unseen"]),
                     pairing["n_train_pairs_per_class"], pairing["n_val_pairs_per_class"],
-                    pairing["n_test_pairs_per_class"])
+                    pairing["n_test_pairs_per_class"], pairing.get("enlarge", 1))
     pairs = make_pairs({s: da[f"y_{s}"] for s in SPLITS}, {s: db[f"y_{s}"] for s in SPLITS},
                        spec, field=experiment)
     y = {name: p.labels for name, p in pairs.items()}
@@ -246,6 +246,9 @@ def zeroshot_run(
                             retrieval_records(za, zb, y[split], modalities)]
                 if seed == seeds[0] and pd_ == proj_dims[0]:
                     emb[f"za_{split}"], emb[f"zb_{split}"], emb[f"y_{split}"] = za, zb, y[split]
+                    # where each pair came from in the test split (for example figures)
+                    emb[f"ia_{split}"] = pairs[split].idx_a
+                    emb[f"ib_{split}"] = pairs[split].idx_b
             curves += [{"seed": seed, "pd": pd_, "epoch": e + 1, "val_accuracy": v,
                         "train_loss": lo} for e, (v, lo) in enumerate(
                             zip(fit.val_curve, fit.train_loss, strict=True))]

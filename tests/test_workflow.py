@@ -23,7 +23,7 @@ def test_dry_run_resolves(cfg):
     assert r.returncode == 0, r.stdout + r.stderr
     out = r.stdout + r.stderr
     for rule in ("train_supervised", "table", "table_timing", "encode", "crossbar_variability",
-                 "datasets_qc", "train_zeroshot", "figure_zeroshot"):
+                 "datasets_qc", "train_zeroshot", "figure_zeroshot", "frames_bmi"):
         assert f"rule {rule}:" in out, rule
     if cfg.endswith("paper.yaml"):
         assert "fetch_dataset" in out and "fetch_emnist" in out and "fetch_willett" in out
@@ -182,11 +182,36 @@ def test_end_to_end_zeroshot(test_run):
         assert (res / f"figures/zeroshot/audio_visual/{f}.png").stat().st_size > 10_000, f
 
 
+def test_end_to_end_bmi(test_run):
+    res = test_run / "results"
+    ret = pd.read_csv(res / "tables/zeroshot_bmi.csv")
+    t = ret[(ret.metric == "n2v_top1_cos") & ret.split.str.startswith("test")]
+    assert set(zip(t.model, t.variant, strict=True)) == {("LSM-CLIP", "software pd=16"),
+                                                         ("SRNN-Proto", "trainable pd=16")}
+    assert (t.n_seeds == 3).all() and (t.selection == "val").all()
+    chance = t.groupby("split").chance.first()
+    assert chance["test_seen"] == pytest.approx(100 / 22) and chance["test_unseen"] == 25.0
+    assert {"v2n_top5_dot", "n2v_top1_dot"} <= set(ret.metric)
+    cost = pd.read_csv(res / "tables/zeroshot_bmi_cost.csv")
+    assert "SRNN-Proto / LSM-CLIP" in set(cost.model)
+    import numpy as np
+
+    with np.load(res / "frames/bmi_neural.npz") as f:
+        assert f["x_train"].shape[1:] == (201, 192) and f["x_train"].max() == 1
+    with np.load(res / "frames/bmi_letters.npz") as f:
+        assert f["x_test"].shape[1:] == (49, 784)
+    for fig in ("lsm_clip_software_examples", "lsm_clip_software_per_class",
+                "srnn_proto_tsne"):
+        assert (res / f"figures/zeroshot/bmi/{fig}.png").stat().st_size > 10_000, fig
+
+
 def test_changing_the_unseen_classes_reruns_the_experiment(test_run, tmp_path):
     import yaml
 
     cfg = yaml.safe_load((test_run / "config" / "config.yaml").read_text())
     cfg["zeroshot"]["audio_visual"].update(seen=[1, 2, 3, 4, 5, 8, 9], unseen=[6, 7])
+    letters = [chr(ord("a") + i) for i in range(26)]  # the paper's first scan window a-d
+    cfg["zeroshot"]["bmi"].update(seen=letters[4:], unseen=letters[:4])
     path = tmp_path / "unseen67.yaml"
     path.write_text(yaml.safe_dump(cfg))
     r = snakemake("-s", str(REPO / "Snakefile"), "--directory", str(test_run), "--cores", "1",
@@ -194,6 +219,8 @@ def test_changing_the_unseen_classes_reruns_the_experiment(test_run, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     out = r.stdout + r.stderr
     assert "train_zeroshot" in out and "params have changed" in out
+    assert "zeroshot/bmi/lsm_clip_software.json" in out
+    assert "zeroshot/audio_visual/lsm_clip_software.json" in out
     assert "train_supervised" not in out  # nothing else is redone
 
 

@@ -39,7 +39,7 @@ def test_pairs_zip_classes_in_file_order_and_keep_unseen_out_of_training():
 
 def test_pairing_shortfall_names_the_config_field():
     la = {s: _labels(3) for s in ("train", "val", "test")}
-    with pytest.raises(ConfigError, match="n_train_pairs_per_class.*at most 3"):
+    with pytest.raises(ConfigError, match=r"n_train_pairs_per_class.*at most 3"):
         make_pairs(la, la, PairSpec(SEEN, UNSEEN, 4, 1, 1), field="zeroshot/audio_visual")
 
 

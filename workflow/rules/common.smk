@@ -4,7 +4,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from lsm.config import check_references, select_direction, simulation_params
+from lsm.config import check_references, class_ids, select_direction, simulation_params
 from lsm.ratios import RATIO_METRICS
 
 # Notebooks live at the repository root, not under the working directory, so that
@@ -199,8 +199,16 @@ def zs_inputs(zs, run):
 
 def zs_pairing(zs):
     e = zs_cfg(zs)
-    keys = ("seen", "unseen", "n_train_pairs_per_class", "n_val_pairs_per_class", "n_test_pairs_per_class")
+    keys = (
+        "seen",
+        "unseen",
+        "n_train_pairs_per_class",
+        "n_val_pairs_per_class",
+        "n_test_pairs_per_class",
+        "enlarge",
+    )
     out = {k: e[k] for k in keys}
+    out["seen"], out["unseen"] = class_ids(e["seen"]), class_ids(e["unseen"])
     out["select"] = {"direction": select_direction(e), "similarity": e["select"]["similarity"]}
     return out
 
@@ -209,6 +217,14 @@ def zs_run_params(zs, run):
     r = zs_run(zs, run)
     keys = ("head", "loss", "temperature", "feature_scale", "srnn")
     return {k: r[k] for k in keys if k in r}
+
+
+def zs_class_names(zs):
+    """Letters for the BMI letters, the label numbers otherwise."""
+    frames = {zs_cfg(zs)[side]["frames"] for side in ("query", "gallery")}
+    if any(f.startswith("bmi_") for f in frames):
+        return [chr(ord("a") + i) for i in range(26)]
+    return [str(i) for i in range(11)]
 
 
 def zs_metrics(zs):
@@ -306,7 +322,7 @@ def final_targets():
         targets += expand(
             f"results/figures/zeroshot/{zs}/{{run}}_{{fig}}.png",
             run=list(e["runs"]),
-            fig=["tsne", "similarity", "curves"],
+            fig=["tsne", "similarity", "curves", "per_class", "examples"],
         )
     if timing_inputs():
         targets += ["results/tables/timing.csv", "results/tables/timing.md"]

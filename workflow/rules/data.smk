@@ -102,6 +102,30 @@ rule frames:
         "--out {output.frames} &> {log}"
 
 
+rule frames_bmi:
+    """Willett trials (binary) and EMNIST letters (rate-coded); last trials per letter = test."""
+    input:
+        data=lambda wc: bmi_paths()[2],
+    output:
+        neural="results/frames/bmi_neural.npz",
+        letters="results/frames/bmi_letters.npz",
+    params:
+        mat=lambda wc: bmi_paths()[0],
+        emnist=lambda wc: bmi_paths()[1],
+        prep=lambda wc: as_json(dataset_cfg("bmi")["preprocess"]),
+        split=lambda wc: as_json(dataset_cfg("bmi")["split"]),
+    log:
+        "results/logs/frames/bmi.log",
+    benchmark:
+        "results/benchmarks/frames/bmi.tsv"
+    conda:
+        "../envs/lsm.yaml"
+    shell:
+        "lsm data bmi-frames --mat {params.mat} --emnist {params.emnist} "
+        "--prep '{params.prep}' --split '{params.split}' --out-neural {output.neural} "
+        "--out-letters {output.letters} &> {log}"
+
+
 rule datasets_qc:
     """Simulated beside real: frames, rates, class counts, cochleagram, raster, calibration."""
     input:

@@ -6,6 +6,8 @@ rule train_zeroshot:
     input:
         unpack(lambda wc: zs_inputs(wc.zs, wc.zsrun)),
         nb=nb_path("04_zeroshot.ipynb"),
+        frames_a=lambda wc: f"results/frames/{zs_cfg(wc.zs)['query']['frames']}.npz",
+        frames_b=lambda wc: f"results/frames/{zs_cfg(wc.zs)['gallery']['frames']}.npz",
     output:
         nb="results/notebooks/zeroshot/{zs}/{zsrun}.ipynb",
         metrics="results/metrics/zeroshot/{zs}/{zsrun}.json",
@@ -15,6 +17,8 @@ rule train_zeroshot:
         fig_tsne="results/figures/zeroshot/{zs}/{zsrun}_tsne.png",
         fig_heatmap="results/figures/zeroshot/{zs}/{zsrun}_similarity.png",
         fig_curves="results/figures/zeroshot/{zs}/{zsrun}_curves.png",
+        fig_per_class="results/figures/zeroshot/{zs}/{zsrun}_per_class.png",
+        fig_examples="results/figures/zeroshot/{zs}/{zsrun}_examples.png",
     params:
         nb=lambda wc: as_json(
             {
@@ -28,6 +32,7 @@ rule train_zeroshot:
                 "modalities": [zs_cfg(wc.zs)["query"]["name"], zs_cfg(wc.zs)["gallery"]["name"]],
                 "model": zs_run(wc.zs, wc.zsrun)["model"],
                 "variant": zs_run(wc.zs, wc.zsrun)["variant"],
+                "class_names": zs_class_names(wc.zs),
                 "seeds": config["seeds"],
             }
         ),
@@ -50,7 +55,9 @@ rule train_zeroshot:
         "-r metrics_path {output.metrics} -r provenance_path {output.provenance} "
         "-r curves_path {output.curves} -r embeddings_path {output.embeddings} "
         "-r fig_tsne_path {output.fig_tsne} -r fig_heatmap_path {output.fig_heatmap} "
-        "-r fig_curves_path {output.fig_curves} -y '{params.nb}' &> {log}"
+        "-r fig_curves_path {output.fig_curves} -r fig_per_class_path {output.fig_per_class} "
+        "-r fig_examples_path {output.fig_examples} -r frames_a {input.frames_a} "
+        "-r frames_b {input.frames_b} -y '{params.nb}' &> {log}"
 
 
 rule figure_zeroshot:

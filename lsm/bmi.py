@@ -1,0 +1,120 @@
+"""Brain-machine-interface inputs (`paper.md` §2.4): neural trials and letter images as
+binary event frames, split for zero-shot training.
+
+* Neural: Willett's ``neuralActivityCube_<c>`` trials [201 bins of 10 ms, 192 channels],
+  threshold-crossing counts clamped to binary events (``min(x, 1)``, the authors' loader).
+  Per letter, the *last* trials (the last recording blocks) are the test set and the ones
+  before them the validation set, so neither is interleaved with training in time.
+* Letters: EMNIST-letters images, Bernoulli rate-coded over ``n_steps`` steps: a pixel
+  spikes at a step with probability ``gain * x``. With ``paper_normalize`` (default, as the
+  authors' ``Normalize((0.5,), (0.5,))``) x = 2 I - 1, so only pixels brighter than mid-grey
+  ever spike; otherwise x = I. The authors re-seeded the random generator for every image,
+  so all images shared one noise pattern; ``shared_noise`` reproduces that (off by default).
+
+Labels are 0..25 (a..z) on both sides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lsm.errors import DataFormatError
+from lsm.io import emnist, willett
+from lsm.splits import stratified_val_split
+
+
+@dataclass(frozen=True)
+class LetterPrep:
+    n_steps: int = 49
+    gain: float = 0.4  # max_is_present_for / N_ts = 20 / 50 in the authors' transformRate
+    paper_normalize: bool = True
+    shared_noise: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def __call__(self, images: np.ndarray, seed: int, chunk: int = 512) -> np.ndarray:
+        """uint8 images [N, 28, 28] -> uint8 spikes [N, n_steps, 784] (chunked: the
+        uniform draws of a large split would not fit in memory at once)."""
+        x = images.reshape(images.shape[0], -1).astype(np.float32) / 255.0
+        if self.paper_normalize:
+            x = 2.0 * x - 1.0
+        p = self.gain * np.clip(x, 0.0, 1.0)
+        out = np.empty((x.shape[0], self.n_steps, x.shape[1]), dtype=np.uint8)
+        rng = np.random.default_rng(seed)
+        shared = rng.random((self.n_steps, x.shape[1]), dtype=np.float32)
+        for i in range(0, x.shape[0], chunk):
+            pc = p[i : i + chunk, None, :]
+            u = shared if self.shared_noise else rng.random(
+                (pc.shape[0], self.n_steps, x.shape[1]), dtype=np.float32)
+            out[i : i + chunk] = u < pc
+        return out
+
+
+@dataclass(frozen=True)
+class BMISplit:
+    """How trials and images are split and how many images per letter are kept."""
+
+    n_test_trials: int = 3
+    n_val_trials: int = 3
+    max_train_images: int = 300
+    max_test_images: int = 100
+    val_fraction: float = 0.1
+    split_seed: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def neural_frames(mat_path: str | Path, split: BMISplit) -> dict[str, np.ndarray]:
+    """Binary neural frames per split: ``x_{split}`` uint8 [N, 201, 192], ``y_{split}``,
+    and ``trial_{split}`` (the trial index within its letter's cube)."""
+    cubes = willett.read_single_letters(mat_path)
+    parts: dict[str, list] = {s: [] for s in ("train", "val", "test")}
+    for li, c in enumerate(willett.LETTERS):
+        cube = cubes[c]
+        n = cube.shape[0]
+        n_train = n - split.n_test_trials - split.n_val_trials
+        if n_train < 1:
+            raise DataFormatError(mat_path, f"letter '{c}' has {n} trials, too few for "
+                                  f"{split.n_val_trials} validation + {split.n_test_trials} "
+                                  "test trials.", "lower n_val_trials / n_test_trials.")
+        bounds = {"train": (0, n_train), "val": (n_train, n_train + split.n_val_trials),
+                  "test": (n_train + split.n_val_trials, n)}
+        for s, (a, b) in bounds.items():
+            parts[s].append((np.minimum(cube[a:b], 1).astype(np.uint8),
+                             np.full(b - a, li, dtype=np.int64), np.arange(a, b)))
+    out = {}
+    for s, items in parts.items():
+        out[f"x_{s}"] = np.concatenate([x for x, _, _ in items])
+        out[f"y_{s}"] = np.concatenate([y for _, y, _ in items])
+        out[f"trial_{s}"] = np.concatenate([t for _, _, t in items])
+    return out
+
+
+def _first_per_letter(labels: np.ndarray, n: int) -> np.ndarray:
+    return np.sort(np.concatenate([np.flatnonzero(labels == c)[:n] for c in range(26)]))
+
+
+def letter_frames(emnist_dir: str | Path, prep: LetterPrep, split: BMISplit
+                  ) -> dict[str, np.ndarray]:
+    """Rate-coded letter frames per split (validation: a stratified part of the kept
+    EMNIST-train images). Keys ``x_{split}`` uint8 [N, n_steps, 784] and ``y_{split}``."""
+    out = {}
+    for s, cap in (("train", split.max_train_images), ("test", split.max_test_images)):
+        images, labels = emnist.read_letters(emnist_dir, s)
+        keep = _first_per_letter(labels - 1, cap)
+        images, labels = images[keep], labels[keep] - 1
+        if s == "train":
+            tr, va = stratified_val_split(labels, split.val_fraction, split.split_seed)
+            out["x_train"] = prep(images[tr], seed=split.split_seed * 3 + 1)
+            out["y_train"] = labels[tr]
+            out["x_val"] = prep(images[va], seed=split.split_seed * 3 + 2)
+            out["y_val"] = labels[va]
+        else:
+            out["x_test"] = prep(images, seed=split.split_seed * 3 + 3)
+            out["y_test"] = labels
+    return out
