@@ -79,8 +79,32 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     except jsonschema.ValidationError as exc:
         key = "/".join(str(p) for p in exc.absolute_path) or "<top level>"
         raise ConfigError(key, exc.message, "see workflow/schemas/config.schema.yaml.") from exc
+    cfg["zeroshot"] = expand_window_scans(cfg.get("zeroshot", {}))
     check_references(cfg)
     return cfg
+
+
+def expand_window_scans(experiments: dict[str, Any]) -> dict[str, Any]:
+    """Replace every experiment with ``unseen_window_scan: w`` by one experiment per window
+    of w consecutive classes (seen + unseen, in ascending order) held out as unseen."""
+    out = {}
+    for name, zs in experiments.items():
+        w = zs.get("unseen_window_scan")
+        if not w:
+            out[name] = zs
+            continue
+        classes = sorted({*zs["seen"], *zs["unseen"]}, key=lambda v: class_ids([v])[0])
+        if w >= len(classes) - 1:
+            raise ConfigError(f"zeroshot/{name}/unseen_window_scan",
+                              f"a window of {w} leaves fewer than 2 of {len(classes)} classes "
+                              "seen.", "use a smaller window.")
+        for i in range(len(classes) - w + 1):
+            window = classes[i : i + w]
+            tag = "".join(str(c) for c in window)
+            out[f"{name}_unseen_{tag}"] = {
+                **copy.deepcopy(zs), "unseen_window_scan": None, "unseen": window,
+                "seen": [c for c in classes if c not in window]}
+    return out
 
 
 def load_config(path: str | Path) -> dict[str, Any]:

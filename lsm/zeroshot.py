@@ -197,7 +197,10 @@ def zeroshot_run(
     pairs = make_pairs({s: da[f"y_{s}"] for s in SPLITS}, {s: db[f"y_{s}"] for s in SPLITS},
                        spec, field=experiment)
     y = {name: p.labels for name, p in pairs.items()}
-    n_used = sum(p.labels.size for p in pairs.values())
+    # the one-time encoding is per distinct sample, not per pair (enlarge reuses samples;
+    # test_seen and test_unseen index disjoint parts of the test split)
+    n_used_a = sum(np.unique(p.idx_a).size for p in pairs.values())
+    n_used_b = sum(np.unique(p.idx_b).size for p in pairs.values())
     select = (pairing["select"]["direction"], pairing["select"]["similarity"])
     sel_dir = "a2b" if select[0] == f"{modalities[0]}2{modalities[1]}" else "b2a"
     cfg = TrainConfig(**train)
@@ -223,7 +226,8 @@ def zeroshot_run(
         if kind == "lsm" and workload_a and workload_b:
             (dad, dae), (dbd, dbe) = (_workload_per_sample(workload_a, seed),
                                       _workload_per_sample(workload_b, seed))
-            enc_dense, enc_events = (dad + dbd) * n_used, (dae + dbe) * n_used
+            enc_dense = dad * n_used_a + dbd * n_used_b
+            enc_events = dae * n_used_a + dbe * n_used_b
         t_a = xa["train"].shape[1] if kind == "srnn" else 0
         t_b = xb["train"].shape[1] if kind == "srnn" else 0
         for pd_ in proj_dims:

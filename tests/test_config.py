@@ -77,3 +77,14 @@ def test_zeroshot_seen_classes_must_be_at_least_two():
     cfg["zeroshot"]["audio_visual"]["seen"] = [1]
     with pytest.raises(ConfigError, match="zeroshot/audio_visual/seen"):
         validate_config(cfg)
+
+
+def test_unseen_window_scan_expands_into_one_experiment_per_window():
+    cfg = copy.deepcopy(DEFAULT)
+    cfg["zeroshot"]["bmi"]["unseen_window_scan"] = 4
+    out = validate_config(cfg)["zeroshot"]
+    scans = sorted(k for k in out if k.startswith("bmi_unseen_"))
+    assert len(scans) == 23 and scans[0] == "bmi_unseen_abcd" and "bmi" not in out
+    first = out["bmi_unseen_abcd"]
+    assert first["unseen"] == ["a", "b", "c", "d"] and len(first["seen"]) == 22
+    assert "audio_visual" in out  # other experiments untouched

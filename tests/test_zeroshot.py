@@ -215,3 +215,19 @@ def test_prototypical_batch_too_small_is_a_config_error(demo, tmp_path, monkeypa
     with pytest.raises(ConfigError, match="batch_size above 7"):
         _run(demo, tmp_path, params=params, seeds=(0,))
     assert not (tmp_path / "m.json").exists()  # nothing half-written
+
+
+def test_encoding_cost_counts_each_sample_once(demo, tmp_path):
+    """With enlarge, a query sample serves several pairs but is encoded once."""
+    per = {}
+    for side in ("a", "b"):
+        doc = json.loads(open(demo[f"workload_{side}"]).read())
+        per[side] = {r["metric"]: r["value"] for r in doc["records"] if r["seed"] == 0}
+    pairing = {**PAIRING, "enlarge": 2, "n_train_pairs_per_class": 4,
+               "n_val_pairs_per_class": 2, "n_test_pairs_per_class": 4}
+    doc = _run(demo, tmp_path, seeds=(0,), pairing=pairing)
+    enc = next(r["value"] for r in doc["records"] if r["metric"] == "encode_macs_dense")
+    # pairs: 7 x 4 train, 7 x 2 val, 9 x 4 test; queries are used twice each
+    n_b = 7 * 4 + 7 * 2 + 9 * 4
+    n_a = n_b // 2
+    assert enc == pytest.approx(per["a"]["dense_synops"] * n_a + per["b"]["dense_synops"] * n_b)

@@ -4,7 +4,13 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from lsm.config import check_references, class_ids, select_direction, simulation_params
+from lsm.config import (
+    check_references,
+    class_ids,
+    expand_window_scans,
+    select_direction,
+    simulation_params,
+)
 from lsm.ratios import RATIO_METRICS
 
 # Notebooks live at the repository root, not under the working directory, so that
@@ -12,6 +18,8 @@ from lsm.ratios import RATIO_METRICS
 REPO = Path(workflow.current_basedir).parents[1]
 
 validate(config, schema="../schemas/config.schema.yaml")
+# a zero-shot experiment may stand for a scan of unseen windows: expand it first
+config["zeroshot"] = expand_window_scans(config["zeroshot"])
 check_references(config, base=Path.cwd())
 
 
