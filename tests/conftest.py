@@ -24,3 +24,18 @@ def require_file(path: Path, what: str) -> Path:
 @pytest.fixture
 def real_nmnist() -> Path:
     return require_file(REAL_NMNIST, "genuine N-MNIST sample")
+
+
+@pytest.fixture(scope="session")
+def test_run(tmp_path_factory):
+    """The .test config run end to end in a temporary folder, once per session (the
+    workflow tests check it; the Slurm test compares its own run against it)."""
+    import shutil
+
+    from workflow_helpers import snakemake
+
+    work = tmp_path_factory.mktemp("e2e")
+    shutil.copytree(REPO / ".test" / "config", work / "config")
+    r = snakemake("-s", str(REPO / "Snakefile"), "--directory", str(work), "--cores", "2")
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
+    return work

@@ -29,11 +29,11 @@ def test_srnn_forward_has_the_reservoir_semantics():
     """With the LSM's weights, the SRNN's hidden spikes are the reservoir's."""
     torch.manual_seed(0)
     net = SRNN(8, 12, 3, decay=0.9, v_th=1.0, const=0.05).double()
-    w_in, b_in = fit_grid(net.w_in.detach().numpy())
-    w_rec = np.round(net.w_rec.detach().numpy() * 2.0**b_in) / 2.0**b_in
+    w_in, b_in = fit_grid(net.encoder.w_in.detach().numpy())
+    w_rec = np.round(net.encoder.w_rec.detach().numpy() * 2.0**b_in) / 2.0**b_in
     with torch.no_grad():
-        net.w_in.copy_(torch.from_numpy(w_in))
-        net.w_rec.copy_(torch.from_numpy(w_rec))
+        net.encoder.w_in.copy_(torch.from_numpy(w_in))
+        net.encoder.w_rec.copy_(torch.from_numpy(w_rec))
     x = (np.random.default_rng(0).random((4, 15, 8)) < 0.3).astype(np.uint8)
     counts = encode(x, ReservoirWeights(torch.from_numpy(w_in), torch.from_numpy(w_rec), b_in),
                     LIFParams(0.9, 1.0))

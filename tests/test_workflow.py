@@ -48,16 +48,6 @@ def test_missing_real_data_dir_fails_with_instructions(tmp_path):
     assert "datasets/nmnist/data_dir" in out and "Train" in out
 
 
-@pytest.fixture(scope="module")
-def test_run(tmp_path_factory):
-    """Run the .test config end to end in a temporary folder (once per module)."""
-    work = tmp_path_factory.mktemp("e2e")
-    shutil.copytree(REPO / ".test" / "config", work / "config")
-    r = snakemake("-s", str(REPO / "Snakefile"), "--directory", str(work), "--cores", "2")
-    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
-    return work
-
-
 def test_end_to_end_table(test_run):
     df = pd.read_csv(test_run / "results" / "tables" / "supervised.csv")
     row = df[(df.split == "test") & (df.metric == "accuracy") & (df.variant == "software")
