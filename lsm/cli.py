@@ -180,6 +180,36 @@ def cmd_plot_zeroshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_energy(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from lsm import plots_energy
+    from lsm.energy import Workload, energy_table, load_constants
+    from lsm.paper import PAPER_ENERGY_RATIO
+    from lsm.results import write_table
+
+    consts = load_constants(args.constants, args.overrides)
+    paths = dict(item.split("=", 1) for item in args.workloads)
+    df, docs = energy_table(args.systems, paths, consts)
+    write_table(df, args.out, "Energy per inference: RRAM crossbar against digital hardware",
+                args.caption)
+    chosen = []
+    for s, doc in zip(args.systems, docs, strict=True):
+        if s.get("sensitivity"):
+            seed = min(r["seed"] for r in doc["records"])
+            ws = []
+            for enc in s["encoders"]:
+                d = _json.loads(Path(paths[enc]).read_text())
+                ws.append(Workload.from_metrics({r["metric"]: r["value"] for r in d["records"]
+                                                 if r["seed"] == seed}))
+            chosen.append((f"{s['dataset']} {s['label']}", ws, s["head_macs"],
+                           PAPER_ENERGY_RATIO.get((s["dataset"], s["label"]))))
+    sources = sorted({d["data_source"] for d in docs}) or ["real"]
+    plots_energy.sensitivity(chosen, consts, "+".join(sources), args.fig)
+    print(f"wrote {args.out} ({len(df)} rows) and {args.fig}")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from lsm.config import load_config
 
@@ -262,6 +292,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_plot_cost)
+
+    en = sub.add_parser("energy", help="energy model")
+    esub = en.add_subparsers(dest="cmd", required=True)
+    p = esub.add_parser("table", help="energy per inference and ratios from workload metrics")
+    p.add_argument("--systems", type=_json_list, required=True,
+                   help="JSON list of {dataset, label, encoders, head_macs, sensitivity}")
+    p.add_argument("--workloads", nargs="+", required=True, help="encoder=path.json ...")
+    p.add_argument("--constants", required=True, help="config/energy.yaml")
+    p.add_argument("--overrides", type=_json_arg, default=None, help='{"rram.e_adc": 3.0}')
+    p.add_argument("--caption", default="")
+    p.add_argument("--out", required=True)
+    p.add_argument("--fig", required=True, help="the sensitivity figure (.png)")
+    p.set_defaults(func=cmd_energy)
 
     cfg = sub.add_parser("config", help="configuration")
     csub = cfg.add_subparsers(dest="cmd", required=True)

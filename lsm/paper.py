@@ -60,6 +60,14 @@ for _num, _den, _value in (("SRNN-CLIP", "LSM-CLIP", 152.83), ("SRNN-Proto", "LS
                       "train", _metric)] = _value
 
 
+# Energy-efficiency gains over "cutting-edge digital hardware", paper.md §4.5 (baseline and
+# formula unknown): shown beside our ratio against every baseline, for the LSM-CLIP encoders.
+PAPER_ENERGY_RATIO: dict[tuple[str, str], float] = {
+    ("audio_visual", "LSM-CLIP (software)"): 23.34,
+    ("bmi", "LSM-CLIP (software)"): 160.0,
+}
+
+
 def paper_value(
     experiment: str, dataset: str, model: str, variant: str, split: str, metric: str
 ) -> float | None:

@@ -23,7 +23,7 @@ def test_dry_run_resolves(cfg):
     assert r.returncode == 0, r.stdout + r.stderr
     out = r.stdout + r.stderr
     for rule in ("train_supervised", "table", "table_timing", "encode", "crossbar_variability",
-                 "datasets_qc", "train_zeroshot", "figure_zeroshot", "frames_bmi"):
+                 "datasets_qc", "train_zeroshot", "figure_zeroshot", "frames_bmi", "energy"):
         assert f"rule {rule}:" in out, rule
     if cfg.endswith("paper.yaml"):
         assert "fetch_dataset" in out and "fetch_emnist" in out and "fetch_willett" in out
@@ -193,6 +193,22 @@ def test_end_to_end_bmi(test_run):
     for fig in ("lsm_clip_software_examples", "lsm_clip_software_per_class",
                 "srnn_proto_tsne"):
         assert (res / f"figures/zeroshot/bmi/{fig}.png").stat().st_size > 10_000, fig
+
+
+def test_end_to_end_energy(test_run):
+    res = test_run / "results"
+    df = pd.read_csv(res / "tables/energy.csv")
+    ratio = df[df.metric == "energy_ratio"]
+    av = ratio[(ratio.dataset == "audio_visual") & (ratio.model == "LSM-CLIP (software)")]
+    assert set(av.variant) >= {"gpu_3090ti_int8_peak", "asic40_int8", "snn_ubrain40"}
+    assert (av.paper == 23.34).all() and (av["mean"] > 0).all() and (av.n_seeds == 3).all()
+    bmi = ratio[(ratio.dataset == "bmi") & (ratio.model == "LSM-CLIP (software)")]
+    assert (bmi.paper == 160.0).all()
+    parts = df[(df.variant == "rram") & (df.dataset == "bmi")]
+    assert {"rram_cells_energy", "rram_adc_energy", "rram_lif_energy", "rram_rows_energy",
+            "rram_heads_energy"} <= set(parts.metric)
+    assert (res / "figures/energy/sensitivity.png").stat().st_size > 10_000
+    assert "SIMULATED" in (res / "tables/energy.md").read_text()
 
 
 def test_changing_the_unseen_classes_reruns_the_experiment(test_run, tmp_path):

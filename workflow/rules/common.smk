@@ -276,6 +276,62 @@ def table_ratios(experiment):
     return ""
 
 
+N_CLASSES = {"nmnist": 10, "ntidigits": 11}
+
+
+def energy_systems():
+    """What the energy table compares: each supervised LSM readout (encoder + linear
+    readout) and each zero-shot LSM model (both encoders + heads at its first pd)."""
+    from lsm.energy import fc_head_macs
+
+    out = []
+    for name, r in config["supervised"]["runs"].items():
+        if r["kind"] == "lsm_readout":
+            enc = config["encoders"][r["encoder"]]
+            out.append(
+                {
+                    "dataset": enc["dataset"],
+                    "label": f"{r['model']} ({r['variant']})",
+                    "encoders": [r["encoder"]],
+                    "head_macs": enc["n_res"] * N_CLASSES.get(enc["dataset"], 10),
+                    "sensitivity": False,
+                }
+            )
+    for zs, e in config["zeroshot"].items():
+        first = True
+        for name, r in e["runs"].items():
+            if r["kind"] != "lsm":
+                continue
+            encs = [r["encoders"]["query"], r["encoders"]["gallery"]]
+            heads = sum(
+                fc_head_macs(r["head"], config["encoders"][x]["n_res"], r["proj_dims"][0])
+                for x in encs
+            )
+            out.append(
+                {
+                    "dataset": zs,
+                    "label": f"{r['model']} ({r['variant']})",
+                    "encoders": encs,
+                    "head_macs": heads,
+                    "sensitivity": first,
+                }
+            )
+            first = False
+    return out
+
+
+def energy_encoders():
+    return sorted({x for s in energy_systems() for x in s["encoders"]})
+
+
+def energy_constants():
+    """The constants file: relative to the working directory, else to the repository."""
+    path = Path(config["energy"]["constants"])
+    if path.is_absolute() or path.exists():
+        return str(path)
+    return str(REPO / path)
+
+
 def table_inputs(experiment):
     if experiment in ("supervised", "training_cost"):
         return expand("results/metrics/supervised/{run}.json", run=list(config["supervised"]["runs"]))
@@ -332,6 +388,9 @@ def final_targets():
             run=list(e["runs"]),
             fig=["tsne", "similarity", "curves", "per_class", "examples"],
         )
+    if energy_systems():
+        targets += ["results/tables/energy.csv", "results/tables/energy.md"]
+        targets += ["results/figures/energy/sensitivity.png"]
     if timing_inputs():
         targets += ["results/tables/timing.csv", "results/tables/timing.md"]
     return targets

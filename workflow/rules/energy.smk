@@ -1,0 +1,37 @@
+# Energy per inference: RRAM crossbar against digital baselines, from measured workloads.
+
+
+rule energy:
+    """Energy tables (RRAM breakdown, digital baselines, ratios) and the sensitivity figure."""
+    input:
+        workloads=lambda wc: expand("results/metrics/workload/{encoder}.json", encoder=energy_encoders()),
+        constants=energy_constants(),
+    output:
+        csv="results/tables/energy.csv",
+        md="results/tables/energy.md",
+        fig="results/figures/energy/sensitivity.png",
+    params:
+        systems=lambda wc: as_json(energy_systems()),
+        overrides=lambda wc: as_json(config["energy"]["overrides"]),
+        pairs=lambda wc: " ".join(
+            f"{e}=results/metrics/workload/{e}.json" for e in energy_encoders()
+        ),
+        caption=(
+            "Energy per inference (nJ) from the measured operation counts of each encoder "
+            "(test split): RRAM = active rows x row driver + cell reads x V2Gt + ADC "
+            "conversions, digital LIF updates and digital heads; digital = dense MACs x energy "
+            "per MAC (with weight fetch for the ASIC) or synaptic ops x energy per op (SNN chips), "
+            "LIF updates and heads. Constants with sources and grades: config/energy.yaml. "
+            "Ratio = digital / RRAM; the paper does not name its baseline."
+        ),
+    localrule: True
+    log:
+        "results/logs/energy/energy.log",
+    benchmark:
+        "results/benchmarks/energy/energy.tsv"
+    conda:
+        "../envs/lsm.yaml"
+    shell:
+        "lsm energy table --systems '{params.systems}' --workloads {params.pairs} "
+        "--constants {input.constants} --overrides '{params.overrides}' "
+        "--caption '{params.caption}' --out {output.csv} --fig {output.fig} &> {log}"
