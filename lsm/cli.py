@@ -191,8 +191,27 @@ def cmd_energy(args: argparse.Namespace) -> int:
     consts = load_constants(args.constants, args.overrides)
     paths = dict(item.split("=", 1) for item in args.workloads)
     df, docs = energy_table(args.systems, paths, consts)
+    caption = args.caption
+    if args.measured:
+        import pandas as pd
+
+        from lsm.results import COLUMNS
+
+        m = _json.loads(Path(args.measured).read_text())
+        if "skipped" in m:
+            print(f"measured GPU baseline skipped: {m['skipped']}")
+            caption += f" Measured GPU baseline (NVML): not measured ({m['skipped']})."
+        else:
+            rows = [{"experiment": "energy", "dataset": m["dataset"], "model": m["encoder"],
+                     "variant": f"measured {m['device']} batch {b}", "split": "test",
+                     "metric": "energy_per_inference", "mean": v["joules_per_inference"] / 1e-9,
+                     "std": 0.0, "n_seeds": 1, "paper": float("nan"),
+                     "data_source": m["data_source"], "selection": "none",
+                     "chance": float("nan"), "unit": "nJ"} for b, v in m["batches"].items()]
+            df = pd.concat([df, pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
+            caption += " Measured GPU rows: NVML energy counter around a timed loop."
     write_table(df, args.out, "Energy per inference: RRAM crossbar against digital hardware",
-                args.caption)
+                caption)
     chosen = []
     for s, doc in zip(args.systems, docs, strict=True):
         if s.get("sensitivity"):
@@ -207,6 +226,35 @@ def cmd_energy(args: argparse.Namespace) -> int:
     sources = sorted({d["data_source"] for d in docs}) or ["real"]
     plots_energy.sensitivity(chosen, consts, "+".join(sources), args.fig)
     print(f"wrote {args.out} ({len(df)} rows) and {args.fig}")
+    return 0
+
+
+def cmd_gpu_energy(args: argparse.Namespace) -> int:
+    from lsm import atomic, gpu_energy
+
+    reason = gpu_energy.why_not()
+    if reason:
+        print(f"measured GPU energy skipped: {reason}")
+        atomic.write_json(args.out, {"skipped": reason})
+        return 0
+    from lsm.stages import load_npz
+
+    data = load_npz(args.frames, ("x_test",))
+    res = gpu_energy.measure(data["x_test"][:1024], args.encoder)
+    res.update(encoder=args.name, dataset=args.encoder["dataset"],
+               data_source=str(data.get("data_source", "unknown")))
+    atomic.write_json(args.out, res)
+    print(json.dumps(res))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from lsm import atomic
+    from lsm.report import build_report
+
+    out = Path(args.out)
+    atomic.write_text(out, build_report(args.tables, args.figures or [], out.parent))
+    print(f"wrote {out}")
     return 0
 
 
@@ -293,6 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_plot_cost)
 
+    p = rsub.add_parser("report", help="the reproduction report, from the tables only")
+    p.add_argument("--tables", nargs="+", required=True)
+    p.add_argument("--figures", nargs="*", default=[])
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_report)
+
     en = sub.add_parser("energy", help="energy model")
     esub = en.add_subparsers(dest="cmd", required=True)
     p = esub.add_parser("table", help="energy per inference and ratios from workload metrics")
@@ -304,7 +358,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--caption", default="")
     p.add_argument("--out", required=True)
     p.add_argument("--fig", required=True, help="the sensitivity figure (.png)")
+    p.add_argument("--measured", default=None, help="lsm energy gpu output (JSON)")
     p.set_defaults(func=cmd_energy)
+
+    p = esub.add_parser("gpu", help="measured GPU energy (NVML) of one encoder; skips "
+                                    "with the reason where no CUDA GPU exists")
+    p.add_argument("--frames", required=True)
+    p.add_argument("--encoder", type=_json_arg, required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_gpu_energy)
 
     cfg = sub.add_parser("config", help="configuration")
     csub = cfg.add_subparsers(dest="cmd", required=True)

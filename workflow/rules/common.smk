@@ -352,7 +352,26 @@ def timing_inputs():
     return out
 
 
-def final_targets():
+def report_tables():
+    """The tables the report is built from (all but workload, variability and timing)."""
+    names = []
+    if config["supervised"]["runs"]:
+        names += ["supervised", "training_cost"]
+    for zs, e in config["zeroshot"].items():
+        if e["runs"]:
+            names += [f"zeroshot_{zs}", f"zeroshot_{zs}_cost"]
+    if energy_systems():
+        names.append("energy")
+    return [f"results/tables/{n}.csv" for n in names]
+
+
+def report_figures():
+    """The summary figures (per-run figures stay in results/figures/)."""
+    keys = ("accuracy_vs_", "sensitivity", "variability.png")
+    return [t for t in final_targets(report=False) if t.endswith(".png") and any(k in t for k in keys)]
+
+
+def final_targets(report=True):
     runs = list(config["supervised"]["runs"])
     targets = []
     if config["datasets"]:
@@ -393,4 +412,6 @@ def final_targets():
         targets += ["results/figures/energy/sensitivity.png"]
     if timing_inputs():
         targets += ["results/tables/timing.csv", "results/tables/timing.md"]
+    if report and report_tables():
+        targets.append("results/report.md")
     return targets

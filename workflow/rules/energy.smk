@@ -6,10 +6,15 @@ rule energy:
     input:
         workloads=lambda wc: expand("results/metrics/workload/{encoder}.json", encoder=energy_encoders()),
         constants=energy_constants(),
+        measured="results/metrics/energy/gpu_measured.json",
     output:
         csv="results/tables/energy.csv",
         md="results/tables/energy.md",
-        fig="results/figures/energy/sensitivity.png",
+        fig=report(
+            "results/figures/energy/sensitivity.png",
+            caption="../report/figure.rst",
+            category="Energy",
+        ),
     params:
         systems=lambda wc: as_json(energy_systems()),
         overrides=lambda wc: as_json(config["energy"]["overrides"]),
@@ -34,4 +39,28 @@ rule energy:
     shell:
         "lsm energy table --systems '{params.systems}' --workloads {params.pairs} "
         "--constants {input.constants} --overrides '{params.overrides}' "
-        "--caption '{params.caption}' --out {output.csv} --fig {output.fig} &> {log}"
+        "--caption '{params.caption}' --measured {input.measured} --out {output.csv} "
+        "--fig {output.fig} &> {log}"
+
+
+rule gpu_energy:
+    """Measured GPU energy (NVML) of the first energy system's first encoder, at batch 1 and
+    1024; on a machine without a CUDA GPU it records why it did not measure."""
+    input:
+        frames=lambda wc: f"results/frames/{config['encoders'][energy_encoders()[0]]['dataset']}.npz",
+    output:
+        json="results/metrics/energy/gpu_measured.json",
+    params:
+        name=lambda wc: energy_encoders()[0],
+        encoder=lambda wc: as_json(config["encoders"][energy_encoders()[0]]),
+    resources:
+        gpu=1 if config["device"].startswith("cuda") else 0,
+    log:
+        "results/logs/energy/gpu_measured.log",
+    benchmark:
+        "results/benchmarks/energy/gpu_measured.tsv"
+    conda:
+        "../envs/lsm.yaml"
+    shell:
+        "lsm energy gpu --frames {input.frames} --encoder '{params.encoder}' "
+        "--name {params.name} --out {output.json} &> {log}"

@@ -51,7 +51,11 @@ rule figure_supervised:
         table="results/tables/supervised.csv",
         cost="results/tables/training_cost.csv",
     output:
-        fig="results/figures/supervised/accuracy_vs_cost_{dataset}.png",
+        fig=report(
+            "results/figures/supervised/accuracy_vs_cost_{dataset}.png",
+            caption="../report/figure.rst",
+            category="Supervised",
+        ),
     localrule: True
     log:
         "results/logs/figure_supervised/{dataset}.log",

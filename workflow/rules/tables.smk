@@ -50,3 +50,26 @@ rule table_timing:
     shell:
         "lsm results aggregate {input.metrics} --timing --out {output.csv} "
         "--title '{params.title}' --caption '{params.caption}' &> {log}"
+
+
+rule report_md:
+    """The reproduction report, from the tables only (a new model needs no code here)."""
+    input:
+        tables=report_tables(),
+        figures=report_figures(),
+    output:
+        report(
+            "results/report.md",
+            caption="../report/report_md.rst",
+            category="Report",
+        ),
+    localrule: True
+    log:
+        "results/logs/report/report.log",
+    benchmark:
+        "results/benchmarks/report/report.tsv"
+    conda:
+        "../envs/lsm.yaml"
+    shell:
+        "lsm results report --tables {input.tables} --figures {input.figures} "
+        "--out {output} &> {log}"

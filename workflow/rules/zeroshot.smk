@@ -66,8 +66,18 @@ rule figure_zeroshot:
         table="results/tables/zeroshot_{zs}.csv",
         cost="results/tables/zeroshot_{zs}_cost.csv",
     output:
-        pd="results/figures/zeroshot/{zs}/accuracy_vs_pd_{sim}.png",
-        cost="results/figures/zeroshot/{zs}/accuracy_vs_cost_{sim}.png",
+        pd=report(
+            "results/figures/zeroshot/{zs}/accuracy_vs_pd_{sim}.png",
+            caption="../report/figure.rst",
+            category="Zero-shot",
+            subcategory="{zs}",
+        ),
+        cost=report(
+            "results/figures/zeroshot/{zs}/accuracy_vs_cost_{sim}.png",
+            caption="../report/figure.rst",
+            category="Zero-shot",
+            subcategory="{zs}",
+        ),
     params:
         metric=lambda wc: f"{select_direction(zs_cfg(wc.zs))}_top1_{wc.sim}",
     localrule: True
