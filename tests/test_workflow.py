@@ -253,7 +253,7 @@ def test_report_is_built_from_the_tables_and_renders(test_run):
     md = (res / "report.md").read_text()
     assert "SIMULATED" in md and "## supervised" in md and "## energy" in md
     assert "89.11" in md and "152.83" in md and "23.34" in md  # paper beside ours
-    assert "did not run" in md and "58.12" in md  # paper numbers we did not run are listed
+    assert "did not run" in md and "82.7" in md  # unrun numbers and script-comment values listed
     assert "Paper:" in md  # an ordering paragraph
     r = snakemake("-s", str(REPO / "Snakefile"), "--directory", str(test_run),
                   "--report", str(res / "report.html"))
