@@ -87,3 +87,19 @@ def test_wall_clock_records_go_to_the_timing_table_only():
                            "value": 1.5, "unit": "s"})
     assert "train_seconds" not in set(aggregate([doc]).metric)
     assert aggregate([doc], timing=True).metric.tolist() == ["train_seconds"]
+
+
+def test_report_ordering_paragraph_finds_reversals_and_ignores_ties():
+    import pandas as pd
+
+    from lsm.report import ordering_paragraph
+
+    rows = pd.DataFrame({"dataset": ["d"] * 3, "split": ["test"] * 3, "metric": ["acc"] * 3,
+                         "model": ["A", "B", "C"], "variant": ["v"] * 3,
+                         "paper": [90.0, 80.0, 70.0], "mean": [50.0, 60.0, 40.0]})
+    text = ordering_paragraph(rows, "reasons")
+    assert "does not hold" in text and "B (v) above A (v)" in text and "reasons" in text
+    rows["mean"] = [60.0, 60.0, 40.0]  # a tie is not a reversal
+    assert "the ordering holds" in ordering_paragraph(rows, "reasons")
+    rows["paper"] = [1.0, 1.0, 1.0]  # one paper value for all: no ordering to check
+    assert ordering_paragraph(rows, "reasons") == ""
