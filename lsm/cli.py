@@ -16,24 +16,22 @@ import numpy as np
 from lsm.errors import LSMBenchError
 
 
-def _json_arg(text: str) -> dict:
-    try:
-        val = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from exc
-    if not isinstance(val, dict):
-        raise argparse.ArgumentTypeError("expected a JSON object")
-    return val
+def _json_of(kind: type, name: str):
+    """An argparse type: JSON text that must decode to `kind` (dict or list)."""
+    def parse(text: str):
+        try:
+            val = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from exc
+        if not isinstance(val, kind):
+            raise argparse.ArgumentTypeError(f"expected a JSON {name}")
+        return val
+
+    return parse
 
 
-def _json_list(text: str) -> list:
-    try:
-        val = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from exc
-    if not isinstance(val, list):
-        raise argparse.ArgumentTypeError("expected a JSON list")
-    return val
+_json_arg = _json_of(dict, "object")
+_json_list = _json_of(list, "list")
 
 
 def _manifest(root: Path) -> dict:
@@ -181,23 +179,22 @@ def cmd_plot_zeroshot(args: argparse.Namespace) -> int:
 
 
 def cmd_energy(args: argparse.Namespace) -> int:
-    import json as _json
 
     from lsm import plots_energy
-    from lsm.energy import Workload, energy_table, load_constants
+    from lsm.energy import energy_table, load_constants
     from lsm.paper import PAPER_ENERGY_RATIO
     from lsm.results import write_table
 
     consts = load_constants(args.constants, args.overrides)
     paths = dict(item.split("=", 1) for item in args.workloads)
-    df, docs = energy_table(args.systems, paths, consts)
+    df, docs, workloads = energy_table(args.systems, paths, consts)
     caption = args.caption
     if args.measured:
         import pandas as pd
 
         from lsm.results import COLUMNS
 
-        m = _json.loads(Path(args.measured).read_text())
+        m = json.loads(Path(args.measured).read_text())
         if "skipped" in m:
             print(f"measured GPU baseline skipped: {m['skipped']}")
             caption += f" Measured GPU baseline (NVML): not measured ({m['skipped']})."
@@ -212,17 +209,10 @@ def cmd_energy(args: argparse.Namespace) -> int:
             caption += " Measured GPU rows: NVML energy counter around a timed loop."
     write_table(df, args.out, "Energy per inference: RRAM crossbar against digital hardware",
                 caption)
-    chosen = []
-    for s, doc in zip(args.systems, docs, strict=True):
-        if s.get("sensitivity"):
-            seed = min(r["seed"] for r in doc["records"])
-            ws = []
-            for enc in s["encoders"]:
-                d = _json.loads(Path(paths[enc]).read_text())
-                ws.append(Workload.from_metrics({r["metric"]: r["value"] for r in d["records"]
-                                                 if r["seed"] == seed}))
-            chosen.append((f"{s['dataset']} {s['label']}", ws, s["head_macs"],
-                           PAPER_ENERGY_RATIO.get((s["dataset"], s["label"]))))
+    chosen = [(f"{s['dataset']} {s['label']}", by_seed[min(by_seed)], s["head_macs"],
+               PAPER_ENERGY_RATIO.get((s["dataset"], s["label"])))
+              for s, by_seed in zip(args.systems, workloads, strict=True)
+              if s.get("sensitivity") and by_seed]
     sources = sorted({d["data_source"] for d in docs}) or ["real"]
     plots_energy.sensitivity(chosen, consts, "+".join(sources), args.fig)
     print(f"wrote {args.out} ({len(df)} rows) and {args.fig}")

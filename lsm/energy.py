@@ -182,15 +182,17 @@ def fc_head_macs(kind: str, n_in: int, pd: int) -> int:
 
 
 def energy_table(systems: list[dict[str, Any]], workload_paths: dict[str, str],
-                 consts: dict[str, Any]) -> tuple[Any, list[dict[str, Any]]]:
+                 consts: dict[str, Any]
+                 ) -> tuple[Any, list[dict[str, Any]], list[dict[int, list[Workload]]]]:
     """Aggregate (mean ± std over seeds) energy rows of every system, beside the paper's
-    ratios. Returns the table and the per-system documents."""
+    ratios. Returns the table, the per-system documents and, per system, its encoders'
+    workloads by seed (for the sensitivity figure)."""
     import json
 
     from lsm.paper import PAPER_ENERGY_RATIO
     from lsm.results import aggregate, metrics_doc
 
-    docs = []
+    docs, workloads = [], []
     for s in systems:
         per_enc = []
         for enc in s["encoders"]:
@@ -209,6 +211,8 @@ def energy_table(systems: list[dict[str, Any]], workload_paths: dict[str, str],
         for seed in seeds:
             records += system_records([p[seed] for p, _ in per_enc], consts,
                                       s["head_macs"], seed)
+        workloads.append({seed: [Workload.from_metrics(p[seed]) for p, _ in per_enc]
+                          for seed in seeds})
         docs.append(metrics_doc(
             experiment="energy", dataset=s["dataset"], model=s["label"], variant="",
             data_source="+".join(sorted({src for _, src in per_enc})), selection="none",
@@ -217,4 +221,4 @@ def energy_table(systems: list[dict[str, Any]], workload_paths: dict[str, str],
     for (dataset, label), value in PAPER_ENERGY_RATIO.items():
         hit = (df.dataset == dataset) & (df.model == label) & (df.metric == "energy_ratio")
         df.loc[hit, "paper"] = value
-    return df, docs
+    return df, docs, workloads

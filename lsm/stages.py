@@ -146,7 +146,7 @@ def _encode_cost(workload_path: str | Path | None, seed: int, n_samples: int
     per = {r["metric"]: r["value"] for r in doc["records"] if r["seed"] == seed}
     if not per:
         raise DataFormatError(workload_path, f"has no workload records for seed {seed}.",
-                              "encode with the same seed list as the supervised runs.")
+                              "encode with the same seed list as the runs that read it.")
     return per["dense_synops"] * n_samples, per["effective_synops"] * n_samples
 
 

@@ -34,7 +34,7 @@ from lsm.pairing import PairSpec, make_pairs
 from lsm.provenance import provenance
 from lsm.results import metrics_doc
 from lsm.retrieval import retrieval_records, topk_accuracy
-from lsm.stages import SPLITS, _meta, load_npz
+from lsm.stages import SPLITS, _encode_cost, _meta, load_npz
 from lsm.training import TrainConfig
 
 KINDS = ("lsm", "srnn")
@@ -137,17 +137,6 @@ def build_model(kind: str, params: dict[str, Any], n_a: int, n_b: int, t_a: int,
             float(enc_macs + head_macs(head_a) + head_macs(head_b)))
 
 
-def _workload_per_sample(path: str | Path, seed: int) -> tuple[float, float]:
-    import json
-
-    doc = json.loads(Path(path).read_text())
-    per = {r["metric"]: r["value"] for r in doc["records"] if r["seed"] == seed}
-    if "dense_synops" not in per:
-        raise DataFormatError(path, f"has no workload records for seed {seed}.",
-                              "encode with the same seed list as the zero-shot runs.")
-    return per["dense_synops"], per["effective_synops"]
-
-
 def _inputs(kind: str, data: dict[str, np.ndarray], seed: int, path: str | Path,
             scale: str) -> dict[str, np.ndarray]:
     """Per split: frames [N, T, C] (srnn) or features [N, R] (lsm, counts or rates)."""
@@ -224,8 +213,9 @@ def zeroshot_run(
         xa, xb = gather(xa_np, "a"), gather(xb_np, "b")
         enc_dense = enc_events = 0.0
         if kind == "lsm" and workload_a and workload_b:
-            (dad, dae), (dbd, dbe) = (_workload_per_sample(workload_a, seed),
-                                      _workload_per_sample(workload_b, seed))
+            # per-sample counts (the supervised stage's reader, for one sample)
+            (dad, dae), (dbd, dbe) = (_encode_cost(workload_a, seed, 1),
+                                      _encode_cost(workload_b, seed, 1))
             enc_dense = dad * n_used_a + dbd * n_used_b
             enc_events = dae * n_used_a + dbe * n_used_b
         t_a = xa["train"].shape[1] if kind == "srnn" else 0
