@@ -1,13 +1,22 @@
 """Configuration: schema validation and cross-reference checks.
 
 The schema (`workflow/schemas/config.schema.yaml`) is the single source of truth for
-keys, types, defaults and descriptions; Snakemake validates against it before any job
-starts, and so does :func:`load_config` for use outside Snakemake.
+keys, types, defaults and descriptions. :func:`validate_config` checks a config against
+it (with integers that must really be integers), fills the defaults, and adds what a
+schema cannot say: every value JSON-like, finite and free of quotes and control
+characters (values reach shell lines and papermill parameters), cross references, class
+ids that both sides of a zero-shot pair have. The workflow and ``lsm config validate``
+call the same function, so the config that validates is the config that runs.
+:func:`load_yaml_strict` reads a config file and refuses duplicate keys.
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import math
+import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,26 +76,203 @@ def _set_defaults(schema: dict, inst: Any, root: dict) -> None:
                 _set_defaults(extra, inst[key], root)
 
 
-def validate_config(config: dict[str, Any]) -> dict[str, Any]:
-    """Validate against the schema (filling defaults), then check cross references."""
+def _strict_validator(schema: dict) -> Any:
+    """A Draft 2020-12 validator whose "integer" is a Python int: the stock one accepts
+    64.0 (a float with a zero fraction), which would reach range() or torch as a float."""
     import jsonschema
 
+    base = jsonschema.Draft202012Validator
+    checker = base.TYPE_CHECKER.redefine(
+        "integer", lambda _c, v: isinstance(v, int) and not isinstance(v, bool))
+    return jsonschema.validators.extend(base, type_checker=checker)(schema)
+
+
+def _schema_error(exc: Any) -> ConfigError:
+    key = "/".join(str(p) for p in exc.absolute_path) or "<top level>"
+    fix = "see workflow/schemas/config.schema.yaml."
+    if (exc.validator == "type" and "integer" in exc.validator_value
+            and isinstance(exc.instance, float)):
+        x = exc.instance
+        fix = (f"write a whole number without a decimal point ({int(x)}, not {x!r})."
+               if x.is_integer() and abs(x) < 1e15 else
+               "write a whole number without a decimal point or exponent.")
+    elif isinstance(exc.schema, dict) and exc.schema.get("description"):
+        fix = f"see workflow/schemas/config.schema.yaml: {exc.schema['description']}"
+    return ConfigError(key, exc.message.rstrip(".") + ".", fix)
+
+
+def validate_config(config: dict[str, Any], base: Path | None = None) -> dict[str, Any]:
+    """The complete config that will run, or a :class:`ConfigError` naming the key.
+
+    Checks, in order: a mapping at the top level; every value JSON-like (string keys;
+    str, int, float, bool, null, lists, mappings), every float finite, no string with a
+    single quote or a control character; the schema (defaults filled in, integers must be
+    ints); the RRAM window; zero-shot classes both sides have; then expands zero-shot
+    window scans and checks cross references (relative data folders against `base`, or
+    the working directory).
+
+    The result is a fresh JSON-serialisable dict (the input is not modified), the same
+    for the same input, and a fixed point: ``validate_config(validate_config(x)) ==
+    validate_config(x)`` (expanded scan experiments carry ``unseen_window_scan: None``).
+    """
+    import jsonschema
+
+    if not isinstance(config, dict):
+        raise ConfigError("<top level>", f"the config is a {type(config).__name__}, not a "
+                          "mapping of keys to values.",
+                          "write it as 'key: value' lines (see config/config.yaml).")
+    check_values(config)
+    cfg = json.loads(json.dumps(config))  # plain dicts and lists, no shared (aliased) nodes
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
-    cfg = copy.deepcopy(config)
     _set_defaults(schema, cfg, schema)
-    try:
-        jsonschema.validate(cfg, schema)
-    except jsonschema.ValidationError as exc:
-        key = "/".join(str(p) for p in exc.absolute_path) or "<top level>"
-        raise ConfigError(key, exc.message, "see workflow/schemas/config.schema.yaml.") from exc
-    cfg["zeroshot"] = expand_window_scans(cfg.get("zeroshot", {}))
-    check_references(cfg)
+    err = jsonschema.exceptions.best_match(_strict_validator(schema).iter_errors(cfg))
+    if err is not None:
+        raise _schema_error(err)
+    check_rram(cfg["rram"])
+    for name, zs in cfg["zeroshot"].items():
+        check_classes(f"zeroshot/{name}", zs)
+    cfg["zeroshot"] = expand_window_scans(cfg["zeroshot"])
+    check_references(cfg, base)
     return cfg
+
+
+_CONTROL_NAMES = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab",
+                  "\x00": "a NUL byte"}
+_PATH_KEYS = ("_dir", "_path", "constants")
+
+
+def _unsafe(text: str) -> str | None:
+    """What makes a string unsafe to hand to a shell line or papermill, or None."""
+    if "'" in text:
+        return "a single quote (')"
+    for ch in text:
+        if unicodedata.category(ch) == "Cc":
+            return f"{_CONTROL_NAMES.get(ch, 'a control character')} (U+{ord(ch):04X})"
+    return None
+
+
+def _walk(node: Any, path: str = "") -> Iterator[tuple[str, Any, bool]]:
+    """(key path, item, is_key) for every mapping key and every value under `node`."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            key = f"{path}/{k}" if path else str(k)
+            yield key, k, True
+            yield from _walk(v, key)
+    elif isinstance(node, (list, tuple)):
+        for i, v in enumerate(node):
+            yield from _walk(v, f"{path}/{i}" if path else str(i))
+    else:
+        yield path or "<top level>", node, False
+
+
+def check_values(config: Any) -> None:
+    """Every key a string and every value JSON-like, finite, and safe in a shell line.
+
+    A quote or a control character in any string (a path, a label) would break, or be
+    injected into, the quoted shell lines and papermill parameters the workflow builds
+    from the config; NaN or infinity passes every schema bound (all comparisons with NaN
+    are false) and would silently poison a run.
+    """
+    for key, item, is_key in _walk(config):
+        if is_key and not isinstance(item, str):
+            raise ConfigError(key, f"the key {item!r} is not text but a "
+                              f"{type(item).__name__}.",
+                              f'quote it ("{item}") or rename it.')
+        if isinstance(item, str):
+            bad = _unsafe(item)
+            if bad:
+                what = "its name" if is_key else "its value"
+                is_path = not is_key and key.rsplit("/", 1)[-1].endswith(_PATH_KEYS)
+                if not is_path:
+                    fix = "write it without quotes or control characters."
+                elif "quote" in bad:
+                    fix = "rename the folder or use a path without quotes."
+                else:
+                    fix = "rename the folder or use a path without control characters."
+                raise ConfigError(key, f"{what} {item!r} contains {bad}, which config "
+                                  "values must not hold (they reach shell lines and notebook "
+                                  "parameters).", fix)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise ConfigError(key, f"is {'NaN' if math.isnan(item) else item} (not a "
+                                  "finite number).", "give a finite number.")
+        elif not is_key and not (item is None or isinstance(item, (bool, int))):
+            raise ConfigError(key, f"is a {type(item).__name__} ({item!r}), which a config "
+                              "value cannot be.",
+                              "quote it to make it text, or give a number, list or mapping.")
+
+
+def check_rram(rram: dict[str, Any], key: str = "rram") -> None:
+    """Device-model values a schema cannot relate: an empty conductance window, one
+    quantisation level (it would be ignored, not applied), stuck-at rates above 1 in
+    total. Used by :func:`validate_config` and by ``RRAMParams`` itself."""
+    for name, v in rram.items():
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ConfigError(f"{key}/{name}", f"is {v} (not a finite number).",
+                              "give a finite number.")
+    g_min, g_max = rram.get("g_min_us", 20.0), rram.get("g_max_us", 80.0)
+    if not 0 <= g_min < g_max:
+        raise ConfigError(f"{key}/g_min_us", f"the conductance window [{g_min}, {g_max}] uS "
+                          "is empty or negative: g_min_us must be at least 0 and below "
+                          "g_max_us.", "make g_min_us smaller than g_max_us (the default "
+                          "window is 20-80 uS).")
+    levels = rram.get("levels", 0)
+    if levels == 1 or levels < 0:
+        raise ConfigError(f"{key}/levels", f"{levels} is not a number of levels (one level "
+                          "cannot quantise a window).", "use 0 (analogue) or at least 2.")
+    on, off = rram.get("p_stuck_on", 0.0), rram.get("p_stuck_off", 0.0)
+    if not (0 <= on <= 1 and 0 <= off <= 1 and on + off <= 1):
+        raise ConfigError(f"{key}/p_stuck_on", f"stuck-at probabilities {on} (ON) and {off} "
+                          "(OFF) must each lie in [0, 1] and sum to at most 1.",
+                          "lower them.")
+
+
+# Class ids of each frames file (results/frames/<name>.npz), for the zero-shot checks.
+FRAME_CLASSES: dict[str, range] = {"nmnist": range(10), "ntidigits": range(11),
+                                   "bmi_neural": range(26), "bmi_letters": range(26)}
+FRAME_CLASS_HELP = {"nmnist": "digits 0..9", "ntidigits": "0..10 (0 = 'zero', 10 = 'oh')",
+                    "bmi_neural": "letters a..z (= 0..25)",
+                    "bmi_letters": "letters a..z (= 0..25)"}
+LETTER_FRAMES = frozenset({"bmi_neural", "bmi_letters"})
+
+
+def check_classes(key: str, zs: dict[str, Any]) -> None:
+    """Every seen and unseen class of a zero-shot experiment is a class of both sides'
+    frames (a class one side lacks has no pairs; a letter in a digit pair would be read
+    as a digit), and no class is listed twice (``d`` and ``3`` are the same class)."""
+    frames = {side: zs[side]["frames"] for side in ("query", "gallery")}
+    if any(f not in FRAME_CLASSES for f in frames.values()):
+        return  # unknown frames: check_references names them
+    valid = sorted(set(FRAME_CLASSES[frames["query"]]) & set(FRAME_CLASSES[frames["gallery"]]))
+    letters = all(f in LETTER_FRAMES for f in frames.values())
+    sides = "; ".join(f"{side} {f}: {FRAME_CLASS_HELP[f]}" for side, f in frames.items())
+    allowed = (f"letters {chr(97 + valid[0])}..{chr(97 + valid[-1])} (or {valid[0]}.."
+               f"{valid[-1]})" if letters else f"integers {valid[0]}..{valid[-1]}")
+    for field in ("seen", "unseen"):
+        seen_ids: dict[int, int | str] = {}
+        for v in zs[field]:
+            if isinstance(v, str) and not letters:
+                raise ConfigError(f"{key}/{field}", f"'{v}' is a letter, but this pair's "
+                                  f"classes are numbers ({sides}).",
+                                  f"use classes both sides have: {allowed}.")
+            c = class_ids([v])[0]
+            if c not in valid:
+                raise ConfigError(f"{key}/{field}", f"class {v!r} is not a class of both "
+                                  f"sides ({sides}).", f"use classes both sides have: "
+                                  f"{allowed}.")
+            if c in seen_ids:
+                raise ConfigError(f"{key}/{field}", f"{seen_ids[c]!r} and {v!r} are the "
+                                  f"same class ({c}).", "list each class once.")
+            seen_ids[c] = v
 
 
 def expand_window_scans(experiments: dict[str, Any]) -> dict[str, Any]:
     """Replace every experiment with ``unseen_window_scan: w`` by one experiment per window
-    of w consecutive classes (seen + unseen, in ascending order) held out as unseen."""
+    of w consecutive classes (seen + unseen, in ascending order) held out as unseen.
+
+    An expanded experiment has ``unseen_window_scan: None``, so expanding twice changes
+    nothing; a window whose name another experiment already has is an error (one of the
+    two would silently replace the other)."""
     out = {}
     for name, zs in experiments.items():
         w = zs.get("unseen_window_scan")
@@ -101,19 +287,106 @@ def expand_window_scans(experiments: dict[str, Any]) -> dict[str, Any]:
         for i in range(len(classes) - w + 1):
             window = classes[i : i + w]
             tag = "".join(str(c) for c in window)
-            out[f"{name}_unseen_{tag}"] = {
+            new = f"{name}_unseen_{tag}"
+            if new in experiments or new in out:
+                raise ConfigError(f"zeroshot/{name}/unseen_window_scan",
+                                  f"the window {window} is named '{new}', and another "
+                                  "experiment already has that name.",
+                                  f"rename or remove the experiment '{new}'.")
+            out[new] = {
                 **copy.deepcopy(zs), "unseen_window_scan": None, "unseen": window,
                 "seen": [c for c in classes if c not in window]}
     return out
 
 
-def load_config(path: str | Path) -> dict[str, Any]:
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, but a key repeated in one mapping is an error: the plain
+    loader keeps the last value silently, so a config would not mean what it says."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        # Before anything is constructed: the key path and the keys as written of every
+        # mapping (merge keys, "<<: *anchor", later rewrite the nodes in place).
+        self._paths: dict[int, str] = {}
+        self._written: dict[int, list[yaml.Node]] = {}
+        self._index(node, "")
+        return super().construct_document(node)
+
+    def _index(self, node: yaml.Node, path: str) -> None:
+        if id(node) in self._paths:
+            return  # an alias: keep the first path
+        self._paths[id(node)] = path
+        if isinstance(node, yaml.MappingNode):
+            self._written[id(node)] = [k for k, _ in node.value]
+            for k, v in node.value:
+                name = k.value if isinstance(k, yaml.ScalarNode) else "?"
+                self._index(v, f"{path}/{name}" if path else str(name))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                self._index(v, f"{path}/{i}" if path else str(i))
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict:
+        """Raise :class:`DuplicateKeyError` on a repeated key, then construct as usual."""
+        first: dict[Any, yaml.Node] = {}
+        for key_node in self._written.get(id(node), []):
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # merged keys may be overridden: that is what a merge is for
+            key = self.construct_object(key_node, deep=True)
+            try:
+                earlier = first.get(key)
+            except TypeError:
+                continue  # an unhashable key: the base class reports it
+            if earlier is not None:
+                parent = self._paths.get(id(node), "")
+                raise DuplicateKeyError(f"{parent}/{key}" if parent else str(key), key,
+                                        earlier.start_mark.line + 1,
+                                        key_node.start_mark.line + 1)
+            first[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    """A key given twice in one mapping (raised by :class:`StrictLoader`)."""
+
+    def __init__(self, path: str, key: Any, first_line: int, line: int) -> None:
+        self.path, self.key, self.first_line, self.line = path, key, first_line, line
+        super().__init__(f"key '{key}' on line {line} repeats line {first_line}")
+
+
+def load_yaml_strict(path: str | Path) -> dict[str, Any]:
+    """Read a YAML (or JSON) config file, refusing what a plain load lets through.
+
+    Raises :class:`ConfigError` naming the file (and the line and key) for an unreadable
+    file, invalid YAML, a key repeated in one mapping (at any depth), an empty file and a
+    top level that is not a mapping. Returns the mapping as read (no defaults)."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(str(path), f"cannot read YAML ({exc}).") from exc
-    return validate_config(raw)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError("<top level>", f"cannot read {path} ({exc}).",
+                          "check the path and that the file is UTF-8 text.") from exc
+    try:
+        data = yaml.load(text, Loader=StrictLoader)  # a SafeLoader: no arbitrary objects
+    except DuplicateKeyError as exc:
+        raise ConfigError(exc.path, f"{path}, line {exc.line}: the key '{exc.key}' is given "
+                          f"twice in the same mapping (first on line {exc.first_line}); "
+                          "YAML would silently keep only the last one.",
+                          "delete or merge one of the two.") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError("<top level>", f"{path} is not valid YAML ({exc}).",
+                          "fix the syntax at the line shown.") from exc
+    if data is None:
+        raise ConfigError("<top level>", f"{path} is empty (no keys at all).",
+                          "give at least the datasets to run, e.g. copy config/config.yaml.")
+    if not isinstance(data, dict):
+        raise ConfigError("<top level>", f"{path} holds a {type(data).__name__}, not a "
+                          "mapping of keys to values.",
+                          "write it as 'key: value' lines (see config/config.yaml).")
+    return data
+
+
+def load_config(path: str | Path, base: Path | None = None) -> dict[str, Any]:
+    """:func:`load_yaml_strict` then :func:`validate_config`: the config that will run."""
+    return validate_config(load_yaml_strict(path), base)
 
 
 def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
@@ -191,6 +464,13 @@ def _check_zeroshot(key: str, zs: dict[str, Any], frames: list[str], encoders: d
         if run["train"] not in readouts:
             raise ConfigError(f"{rk}/train", f"unknown readout '{run['train']}'.",
                               f"use one of {sorted(readouts)}.")
+        batch = readouts[run["train"]]["batch_size"]
+        if run["loss"] == "proto" and batch <= len(zs["seen"]):
+            raise ConfigError(f"{rk}/train", f"readout '{run['train']}' has batch_size "
+                              f"{batch}, which cannot hold two of any of the "
+                              f"{len(zs['seen'])} seen classes, as prototypical training "
+                              "needs.", f"use a readout with a batch_size above "
+                              f"{len(zs['seen'])} (the paper: the full set).")
         for side in ("query", "gallery"):
             if run["kind"] == "lsm":
                 enc = run.get("encoders", {}).get(side)

@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
 
+from lsm.config import check_rram
 from lsm.reservoir import ReservoirWeights, fit_grid
 
 
@@ -64,6 +65,11 @@ class RRAMParams:
     array_rows: int = 512
     array_cols: int = 512
     weight_bits: int = 16
+
+    def __post_init__(self) -> None:
+        # behind the config check: an empty window, one level or stuck-at rates above 1
+        # would give silently wrong conductances rather than an error
+        check_rram(asdict(self))
 
     def to_dict(self) -> dict:
         return asdict(self)

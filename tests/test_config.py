@@ -82,6 +82,7 @@ def test_zeroshot_seen_classes_must_be_at_least_two():
 def test_unseen_window_scan_expands_into_one_experiment_per_window():
     cfg = copy.deepcopy(DEFAULT)
     cfg["zeroshot"]["bmi"]["unseen_window_scan"] = 4
+    del cfg["zeroshot"]["bmi_unseen_abcd"]  # the scan's first window has this name
     out = validate_config(cfg)["zeroshot"]
     scans = sorted(k for k in out if k.startswith("bmi_unseen_"))
     assert len(scans) == 23 and scans[0] == "bmi_unseen_abcd" and "bmi" not in out

@@ -24,6 +24,7 @@ from lsm.sim.neural import Population, PopulationParams, trial_kinematics
 GENERATOR_VERSION = "hershey-cosine-poisson-1"
 N_BLOCKS, N_REPS = 9, 3
 GO_BIN = 50
+MAT_NAME = "singleLetters.mat"
 
 
 def _font(rng: np.random.Generator) -> str:
@@ -71,9 +72,10 @@ def simulate_bmi(
     seed: int, params: PopulationParams | None = None, workers: int | None = None,
     progress: bool = True,
 ) -> dict:
-    """Write ``singleLetters.mat``, ``emnist/`` IDX files and, last, ``MANIFEST.json``."""
+    """Write a fresh `out_dir` (replacing an older one whole) holding
+    ``singleLetters.mat``, ``emnist/`` IDX files and, last, ``MANIFEST.json`` (with the
+    folder's ``contents``, checked by the frames step)."""
     params = params or PopulationParams()
-    out_dir = Path(out_dir)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xB10C]))
     block_gain = rng.lognormal(0, params.block_gain_sigma, (N_BLOCKS, params.n_channels))
     names = [*willett.LETTERS, "doNothing"]
@@ -99,21 +101,25 @@ def simulate_bmi(
         "blockList": np.arange(1, N_BLOCKS + 1)[:, None],
         "goPeriodOnsetTimeBin": np.full((cues.shape[0], 1), GO_BIN),
     }
-    willett.write_single_letters(out_dir / "singleLetters.mat", cubes, extra)
-    for split, k in (("train", 1), ("test", 2)):
-        images = np.concatenate([im[k] for im in imgs])
-        labels = np.concatenate([np.full(im[k].shape[0], willett.LETTERS.index(im[0]) + 1)
-                                 for im in imgs])
-        emnist.write_letters(out_dir / "emnist", split, images, labels)
     letters_only = np.concatenate([cubes[c] for c in willett.LETTERS])
-    manifest = {
-        "format": "willett-singleLetters-mat+emnist-idx", "generator_version": GENERATOR_VERSION,
-        "data_source": "simulated", "seed": seed, "population": params.to_dict(),
-        "trials_per_letter": N_BLOCKS * N_REPS,
-        "images_train_per_letter": n_images_train_per_letter,
-        "images_test_per_letter": n_images_test_per_letter,
-        "mean_rate_hz": float(letters_only.mean() * 1000 / willett.BIN_MS),
-        "strokes": "Hershey fonts (A. V. Hershey, U.S. National Bureau of Standards)",
-    }
-    atomic.write_json(out_dir / "MANIFEST.json", manifest)
+    with atomic.atomic_dir(out_dir, allowed=(MAT_NAME, "emnist", atomic.MANIFEST)) as tmp:
+        willett.write_single_letters(tmp / MAT_NAME, cubes, extra)
+        for split, k in (("train", 1), ("test", 2)):
+            images = np.concatenate([im[k] for im in imgs])
+            labels = np.concatenate([np.full(im[k].shape[0],
+                                             willett.LETTERS.index(im[0]) + 1)
+                                     for im in imgs])
+            emnist.write_letters(tmp / "emnist", split, images, labels)
+        manifest = {
+            "format": "willett-singleLetters-mat+emnist-idx",
+            "generator_version": GENERATOR_VERSION,
+            "data_source": "simulated", "seed": seed, "population": params.to_dict(),
+            "trials_per_letter": N_BLOCKS * N_REPS,
+            "images_train_per_letter": n_images_train_per_letter,
+            "images_test_per_letter": n_images_test_per_letter,
+            "mean_rate_hz": float(letters_only.mean() * 1000 / willett.BIN_MS),
+            "strokes": "Hershey fonts (A. V. Hershey, U.S. National Bureau of Standards)",
+            "contents": atomic.folder_contents(tmp),
+        }
+        atomic.write_json(tmp / atomic.MANIFEST, manifest)
     return manifest

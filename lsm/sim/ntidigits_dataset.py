@@ -102,9 +102,10 @@ def simulate_ntidigits(
     out_dir: str | Path, n_train_speakers: int, n_test_speakers: int, seed: int,
     params: CochleaParams | None = None, workers: int | None = None, progress: bool = True,
 ) -> dict:
-    """Write ``<out_dir>/n-tidigits.hdf5`` and, last, ``MANIFEST.json``."""
+    """Write a fresh `out_dir` (replacing an older one whole) holding ``n-tidigits.hdf5``
+    and, last, ``MANIFEST.json`` (with the folder's ``contents``, checked by the frames
+    step)."""
     params = params or CochleaParams()
-    out_dir = Path(out_dir)
     speakers = make_speakers(n_train_speakers + n_test_speakers, seed)
     parts = {"train": speakers[:n_train_speakers], "test": speakers[n_train_speakers:]}
     jobs = {s: [(spk, seed, i, k, params) for k, spk in enumerate(spks)]
@@ -120,18 +121,20 @@ def simulate_ntidigits(
                                 desc=f"simulate N-TIDIGITS {split}",
                                 disable=not progress, mininterval=2))
             result[split] = [u for utts in per_spk for u in utts]
-    ntidigits.write_file(out_dir / ntidigits.FILENAME, result)
     counts = [t.size for items in result.values() for _, t, _ in items]
-    manifest = {
-        "format": "ntidigits-hdf5", "generator_version": GENERATOR_VERSION,
-        "data_source": "simulated", "seed": seed, "cochlea": params.to_dict(),
-        "speech": "eSpeak-NG (espeakng-loader), GPL-3.0-or-later",
-        "n_train": len(result["train"]), "n_test": len(result["test"]),
-        "train_speakers": [s.code for s in parts["train"]],
-        "test_speakers": [s.code for s in parts["test"]],
-        "voices": {s.code: s.voice for s in speakers},
-        "events_per_sample_mean": float(np.mean(counts)),
-        "events_per_sample_std": float(np.std(counts)),
-    }
-    atomic.write_json(out_dir / "MANIFEST.json", manifest)
+    with atomic.atomic_dir(out_dir, allowed=(ntidigits.FILENAME, atomic.MANIFEST)) as tmp:
+        ntidigits.write_file(tmp / ntidigits.FILENAME, result)
+        manifest = {
+            "format": "ntidigits-hdf5", "generator_version": GENERATOR_VERSION,
+            "data_source": "simulated", "seed": seed, "cochlea": params.to_dict(),
+            "speech": "eSpeak-NG (espeakng-loader), GPL-3.0-or-later",
+            "n_train": len(result["train"]), "n_test": len(result["test"]),
+            "train_speakers": [s.code for s in parts["train"]],
+            "test_speakers": [s.code for s in parts["test"]],
+            "voices": {s.code: s.voice for s in speakers},
+            "events_per_sample_mean": float(np.mean(counts)),
+            "events_per_sample_std": float(np.std(counts)),
+            "contents": atomic.folder_contents(tmp),
+        }
+        atomic.write_json(tmp / atomic.MANIFEST, manifest)
     return manifest
