@@ -8,8 +8,10 @@ provenance JSON beside them.
 from __future__ import annotations
 
 import json
+import struct
 import time
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,21 +32,98 @@ SPLITS = ("train", "val", "test")
 
 
 def load_npz(path: str | Path, required: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
-    """Load an .npz fully, failing with the file name and the missing keys."""
+    """Load an .npz fully, failing with the file name and the missing keys.
+
+    Every way numpy and zipfile report a damaged archive (an empty file, a bad zip, a bad
+    CRC or deflate stream, a truncated member, a lone .npy renamed .npz) becomes a
+    DataFormatError, so a stale cache says "delete and rerun" instead of a traceback.
+    """
     path = Path(path)
+    fix = "delete it and rerun the workflow."
     if not path.is_file():
         raise DataFormatError(path, "file not found.", "rerun the workflow rule that makes it.")
+    # what numpy and zipfile raise for damaged archives (RuntimeError: an "encrypted" flag)
+    errors = (OSError, ValueError, EOFError, KeyError, TypeError, IndexError, OverflowError,
+              NotImplementedError, RuntimeError, zipfile.BadZipFile, zlib.error, struct.error)
     try:
-        with np.load(path, allow_pickle=False) as z:
+        z = np.load(path, allow_pickle=False)
+    except PermissionError as exc:
+        raise DataFormatError(path, f"cannot be read ({exc.strerror or exc}).",
+                              "check the file's permissions.") from exc
+    except errors as exc:
+        raise DataFormatError(path, f"not a readable .npz ({type(exc).__name__}: {exc}).",
+                              fix) from exc
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise DataFormatError(path, f"holds a single .npy array (shape {z.shape}), not an .npz "
+                              "archive of named arrays.", fix)
+    try:
+        with z:
             data = {k: z[k] for k in z.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise DataFormatError(path, f"not a readable .npz ({exc}).",
-                              "delete it and rerun the workflow.") from exc
+    except errors as exc:
+        raise DataFormatError(path, f"not a readable .npz ({type(exc).__name__}: {exc}).",
+                              fix) from exc
     missing = [k for k in required if k not in data]
     if missing:
-        raise DataFormatError(path, f"lacks the array(s) {missing}.",
-                              "delete it and rerun the workflow.")
+        raise DataFormatError(path, f"lacks the array(s) {missing}.", fix)
     return data
+
+
+def check_finite(arrays: dict[str, np.ndarray], path: str | Path,
+                 keys: tuple[str, ...] | None = None) -> None:
+    """Every float array (or those of `keys`) free of NaN and infinity: one NaN feature
+    turns a readout's logits into NaN, and training then goes on silently at chance."""
+    for key in keys if keys is not None else tuple(arrays):
+        x = np.asarray(arrays[key])
+        if not np.issubdtype(x.dtype, np.floating):
+            continue
+        n_nan, n_inf = int(np.isnan(x).sum()), int(np.isinf(x).sum())
+        if n_nan or n_inf:
+            what = " and ".join(t for t in (f"{n_nan} NaN" if n_nan else "",
+                                            f"{n_inf} infinite" if n_inf else "") if t)
+            first = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+            raise DataFormatError(path, f"{key} holds {what} values (the first at index "
+                                  f"{first}).", "delete the file and rerun the rule that "
+                                  "makes it; if they come back, the encoder's inputs or "
+                                  "parameters are at fault.")
+
+
+def check_binary(arrays: dict[str, np.ndarray], path: str | Path,
+                 keys: tuple[str, ...] = tuple(f"x_{s}" for s in SPLITS)) -> None:
+    """Frames are uint8 in {0, 1} (one bit per pixel or channel and time bin): anything
+    else is not what the models and the energy model count as events."""
+    for key in keys:
+        x = np.asarray(arrays[key])
+        if x.dtype != np.uint8:
+            raise DataFormatError(path, f"{key} is {x.dtype}, not uint8 binary frames.",
+                                  "rebuild the frames with `lsm data frames` (or the "
+                                  "workflow's frames rule).")
+        n_bad = int((x > 1).sum())
+        if n_bad:
+            raise DataFormatError(path, f"{key} holds {n_bad} values other than 0 and 1 "
+                                  f"(max {int(x.max())}); frames must be binary.",
+                                  "rebuild the frames with `lsm data frames` (or the "
+                                  "workflow's frames rule).")
+
+
+def check_labels(arrays: dict[str, np.ndarray], path: str | Path) -> None:
+    """Labels ``y_{split}`` are non-negative integers: they index the classes."""
+    for s in SPLITS:
+        y = np.asarray(arrays[f"y_{s}"])
+        if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+            raise DataFormatError(path, f"y_{s} is {y.dtype} of shape {y.shape}, not 1-D "
+                                  "integer class labels.", "rebuild it with the workflow.")
+        if y.size and int(y.min()) < 0:
+            raise DataFormatError(path, f"y_{s} holds negative labels (min {int(y.min())}).",
+                                  "rebuild it with the workflow.")
+
+
+def time_steps(data: dict[str, np.ndarray], path: str | Path) -> int:
+    """The features' ``time_steps`` (rates divide by it), a positive integer."""
+    t = np.asarray(data["time_steps"]) if "time_steps" in data else np.array(0)
+    if t.shape != () or not np.issubdtype(t.dtype, np.integer) or int(t) < 1:
+        raise DataFormatError(path, f"time_steps is {t!r}, not a positive integer.",
+                              "encode the features again with the workflow.")
+    return int(t)
 
 
 def _meta(data: dict[str, np.ndarray], key: str) -> str:
@@ -105,6 +184,8 @@ def encode_features(
     """
     req = tuple(f"{p}_{s}" for s in SPLITS for p in ("x", "y"))
     data = load_npz(frames_path, req)
+    check_binary(data, frames_path)
+    check_labels(data, frames_path)
     run = reservoir_encoder(encoder, rram)
     n_t = int(data["x_train"].shape[1])
     out: dict[str, np.ndarray] = {f"y_{s}": data[f"y_{s}"] for s in SPLITS}
@@ -172,6 +253,14 @@ def supervised_run(
         raise ValueError(f"unknown model kind {kind!r}; known: {sorted(MODELS)}")
     cls = MODELS[kind]
     data = load_npz(input_path, ("y_train", "y_val", "y_test"))
+    check_labels(data, input_path)
+    if cls.input != "features":
+        missing = [f"x_{s}" for s in SPLITS if f"x_{s}" not in data]
+        if missing:
+            raise DataFormatError(input_path, f"lacks the array(s) {missing} (kind {kind} "
+                                  "reads frames).", "give it a frames file "
+                                  "(results/frames/<dataset>.npz).")
+        check_binary(data, input_path)
     n_classes = int(max(data["y_train"].max(), data["y_test"].max()) + 1)
     n_all = sum(int(data[f"y_{s}"].shape[0]) for s in SPLITS)
     records, curves = [], []
@@ -184,8 +273,10 @@ def supervised_run(
                 if key not in data:
                     raise DataFormatError(input_path, f"has no features for seed {seed} "
                                           f"({key}).", "encode with the same seed list.")
+                check_finite(data, input_path, (key,))
                 f = data[key]
-                xs[s] = f / float(data["time_steps"]) if feature_scale == "rates" else f
+                xs[s] = (f / float(time_steps(data, input_path)) if feature_scale == "rates"
+                         else f)
             dense, events = _encode_cost(workload_path, seed, n_all)
             m = cls(train=train, encode_macs_dense=dense, encode_macs_events=events, **params)
         else:
@@ -235,6 +326,8 @@ def crossbar_variability(
     from lsm.variability import as_metric_records, sweep
 
     data = load_npz(frames_path, tuple(f"{p}_{s}" for s in SPLITS for p in ("x", "y")))
+    check_binary(data, frames_path)
+    check_labels(data, frames_path)
     lif = LIFParams(decay=encoder["decay"], v_th=encoder["v_th"])
     base = rram_params(encoder, rram)
     rows = sweep(data, lif, base, encoder["n_res"], ReadoutConfig(**readout), axes, seeds,

@@ -34,7 +34,16 @@ from lsm.pairing import PairSpec, make_pairs
 from lsm.provenance import provenance
 from lsm.results import metrics_doc
 from lsm.retrieval import retrieval_records, topk_accuracy
-from lsm.stages import SPLITS, _encode_cost, _meta, load_npz
+from lsm.stages import (
+    SPLITS,
+    _encode_cost,
+    _meta,
+    check_binary,
+    check_finite,
+    check_labels,
+    load_npz,
+    time_steps,
+)
 from lsm.training import TrainConfig
 
 KINDS = ("lsm", "srnn")
@@ -139,8 +148,15 @@ def build_model(kind: str, params: dict[str, Any], n_a: int, n_b: int, t_a: int,
 
 def _inputs(kind: str, data: dict[str, np.ndarray], seed: int, path: str | Path,
             scale: str) -> dict[str, np.ndarray]:
-    """Per split: frames [N, T, C] (srnn) or features [N, R] (lsm, counts or rates)."""
+    """Per split: frames [N, T, C] (srnn) or features [N, R] (lsm, counts or rates);
+    binary frames and finite features, or a :class:`DataFormatError` naming the array."""
     if kind == "srnn":
+        missing = [f"x_{s}" for s in SPLITS if f"x_{s}" not in data]
+        if missing:
+            raise DataFormatError(path, f"lacks the array(s) {missing} (kind srnn reads "
+                                  "frames).", "give it a frames file "
+                                  "(results/frames/<dataset>.npz).")
+        check_binary(data, path)
         return {s: data[f"x_{s}"] for s in SPLITS}
     out = {}
     for s in SPLITS:
@@ -148,7 +164,8 @@ def _inputs(kind: str, data: dict[str, np.ndarray], seed: int, path: str | Path,
         if key not in data:
             raise DataFormatError(path, f"has no features for seed {seed} ({key}).",
                                   "encode with the same seed list as the zero-shot runs.")
-        out[s] = data[key] / float(data["time_steps"]) if scale == "rates" else data[key]
+        check_finite(data, path, (key,))
+        out[s] = data[key] / float(time_steps(data, path)) if scale == "rates" else data[key]
     if scale == "standardized":
         # statistics of the train split only; a std floor of one spike keeps near-silent
         # neurons (one stray test spike) from blowing up
@@ -180,6 +197,8 @@ def zeroshot_run(
 
     da, db = load_npz(path_a, ("y_train", "y_val", "y_test")), load_npz(path_b, (
         "y_train", "y_val", "y_test"))
+    check_labels(da, path_a)
+    check_labels(db, path_b)
     spec = PairSpec(tuple(pairing["seen"]), tuple(pairing["unseen"]),
                     pairing["n_train_pairs_per_class"], pairing["n_val_pairs_per_class"],
                     pairing["n_test_pairs_per_class"], pairing.get("enlarge", 1))
