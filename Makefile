@@ -12,7 +12,11 @@ STAMP      := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export PYTHONHASHSEED := 0
 
-.PHONY: setup run test lint dag clean clean-results
+# Where the workflow runs (the repository root by default; tests point it elsewhere).
+WORKDIR    ?= .
+SNAKEMAKE  := $(BIN)/snakemake -s $(abspath Snakefile) --directory $(WORKDIR)
+
+.PHONY: setup run recover test lint dag clean clean-results
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +28,26 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-run: $(STAMP)
-	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES)
+run: $(STAMP) recover
+	$(SNAKEMAKE) --workflow-profile workflow/profiles/default --cores $(CORES)
 	@echo
-	@echo "Tables:  $(abspath results/tables)"
-	@ls results/tables 2>/dev/null | sed 's/^/  /'
-	@echo "Figures: $(abspath results/figures)"
-	@find results/figures -name '*.png' 2>/dev/null | sort | sed 's/^/  /'
+	@echo "Tables:  $(abspath $(WORKDIR)/results/tables)"
+	@ls $(WORKDIR)/results/tables 2>/dev/null | sed 's/^/  /'
+	@echo "Figures: $(abspath $(WORKDIR)/results/figures)"
+	@find $(WORKDIR)/results/figures -name '*.png' 2>/dev/null | sort | sed 's/^/  /'
+
+# After a killed run Snakemake leaves its lock and asks for --unlock. Unlock only when no
+# snakemake of this venv is still running (the [s] keeps pgrep from matching this shell);
+# the profile's rerun-incomplete then redoes the jobs that were cut off.
+recover: $(STAMP)
+	@if [ -n "$$(ls -A $(WORKDIR)/.snakemake/locks 2>/dev/null)" ]; then \
+	  if pgrep -f '$(abspath $(BIN))/[s]nakemake' >/dev/null; then \
+	    echo "make: another snakemake is running in this checkout; wait for it or stop it."; \
+	    exit 1; \
+	  fi; \
+	  echo "make: the last run was interrupted: unlocking; cut-off jobs will be redone."; \
+	  $(SNAKEMAKE) --unlock >/dev/null; \
+	fi
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -1,8 +1,9 @@
 """The notebook-parameter contract (G3) and notebook hygiene.
 
 papermill only *warns* on an unknown parameter, so a typo in a rule would silently run
-the notebook on its default. Here every papermill command that the workflow would run is
-parsed, and the parameters it passes must be exactly the notebook's parameters.
+the notebook on its default. Here every notebook command (`lsm notebook`, papermill's
+arguments) that the workflow would run is parsed, and the parameters it passes must be
+exactly the notebook's parameters; `lsm notebook` itself refuses an undeclared one.
 """
 
 from __future__ import annotations
@@ -26,15 +27,15 @@ def _papermill_commands(workdir):
     cmds = []
     for line in (r.stdout + r.stderr).splitlines():
         line = line.strip().removeprefix("Shell command:").strip()
-        if line.startswith("papermill "):
+        if line.startswith("lsm notebook "):
             cmds.append(line)
-    assert cmds, "the dry run printed no papermill command"
+    assert cmds, "the dry run printed no notebook command"
     return cmds
 
 
 def _passed(cmd):
     tok = shlex.split(cmd.split("&>")[0])
-    nb, passed, i = tok[1], set(), 3
+    nb, passed, i = tok[2], set(), 4
     while i < len(tok):
         if tok[i] in ("-p", "-r"):
             passed.add(tok[i + 1])

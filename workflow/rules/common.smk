@@ -1,15 +1,14 @@
 # Shared set-up: config validation (before any job starts), path helpers, targets.
 import json
+import shlex
 from pathlib import Path
 
-from snakemake.utils import validate
-
 from lsm.config import (
-    check_references,
     class_ids,
-    expand_window_scans,
+    load_yaml_strict,
     select_direction,
     simulation_params,
+    validate_config,
 )
 from lsm.ratios import RATIO_METRICS
 
@@ -17,10 +16,16 @@ from lsm.ratios import RATIO_METRICS
 # `--directory .test` still finds them (G5).
 REPO = Path(workflow.current_basedir).parents[1]
 
-validate(config, schema="../schemas/config.schema.yaml")
-# a zero-shot experiment may stand for a scan of unseen windows: expand it first
-config["zeroshot"] = expand_window_scans(config["zeroshot"])
-check_references(config, base=Path.cwd())
+# The config is validated before any job, by the same function as `lsm config validate`:
+# the schema with its defaults, strict YAML (a duplicate key is an error, not "last one
+# wins"), no quote or control character in any value, cross references, existing data
+# folders; zero-shot window scans are expanded. The jobs see exactly this dict, and
+# results/config.json records it.
+for _f in [*workflow.configfiles, *workflow.overwrite_configfiles]:
+    load_yaml_strict(_f)
+_validated = validate_config(dict(config))
+config.clear()
+config.update(_validated)
 
 
 def nb_path(name):
@@ -29,11 +34,19 @@ def nb_path(name):
 
 
 def as_json(obj):
-    """Compact JSON for papermill -y or CLI --params: JSON is YAML and never wraps (G6)."""
-    text = json.dumps(obj, sort_keys=True, separators=(",", ":"))
-    if "'" in text:
-        raise ValueError(f"parameters must not contain single quotes: {text}")
-    return text
+    """Compact JSON for papermill -y or CLI --params: JSON is YAML and never wraps (G6).
+    Shell lines quote it with `:q`, like every other value that reaches a shell."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+def shell_args(*args):
+    """Pre-quoted shell arguments, for a params value used unquoted: an empty string
+    stays an argument (`:q` leaves an empty value out)."""
+    return shlex.join(str(a) for a in args)
+
+
+def parent(path):
+    return str(Path(path).parent)
 
 
 def dataset_cfg(name):
@@ -262,18 +275,12 @@ for _zs in config["zeroshot"]:
     ]
 
 
-# titles and captions travel in single-quoted shell arguments
-for _name, (_title, _caption) in TABLES.items():
-    if "'" in f"{_title}{_caption}":
-        raise ValueError(f"table {_name}: no single quotes in titles or captions")
-
-
 def table_ratios(experiment):
-    """The aggregate option adding cost-ratio rows ("" when the table has none)."""
+    """The cost-ratio rows a table adds, as JSON ("[]" when the table has none)."""
     for zs in config["zeroshot"]:
-        if experiment == f"zeroshot_{zs}_cost" and zs_cfg(zs)["cost_ratios"]:
-            return f"--ratios '{as_json(zs_cfg(zs)['cost_ratios'])}'"
-    return ""
+        if experiment == f"zeroshot_{zs}_cost":
+            return as_json(zs_cfg(zs)["cost_ratios"])
+    return "[]"
 
 
 N_CLASSES = {"nmnist": 10, "ntidigits": 11}
@@ -373,7 +380,7 @@ def report_figures():
 
 def final_targets(report=True):
     runs = list(config["supervised"]["runs"])
-    targets = []
+    targets = ["results/config.json"]
     if config["datasets"]:
         targets += ["results/data_qc/calibration.json", "results/data_qc/summary.csv"]
     if config["encoders"]:

@@ -6,6 +6,7 @@ rule simulate_dataset:
     output:
         manifest="resources/datasets/{dataset}/simulated/MANIFEST.json",
     params:
+        out=lambda wc, output: parent(output.manifest),
         sim=lambda wc: as_json(sim_params(wc.dataset)),
     threads: 2
     log:
@@ -15,14 +16,16 @@ rule simulate_dataset:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "lsm data simulate {wildcards.dataset} --out $(dirname {output.manifest}) "
-        "--params '{params.sim}' --workers {threads} &> {log}"
+        "lsm data simulate {wildcards.dataset:q} --out {params.out:q} "
+        "--params {params.sim:q} --workers {threads} &> {log:q}"
 
 
 rule fetch_dataset:
     """Download N-MNIST (through tonic) or n-tidigits.hdf5, md5-checked."""
     output:
         manifest="resources/datasets/{dataset}/real/MANIFEST.json",
+    params:
+        out=lambda wc, output: parent(output.manifest),
     wildcard_constraints:
         dataset="nmnist|ntidigits",
     localrule: True
@@ -34,7 +37,7 @@ rule fetch_dataset:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "lsm data fetch {wildcards.dataset} --out $(dirname {output.manifest}) &> {log}"
+        "lsm data fetch {wildcards.dataset:q} --out {params.out:q} &> {log:q}"
 
 
 rule fetch_emnist:
@@ -42,6 +45,7 @@ rule fetch_emnist:
     output:
         labels="resources/datasets/bmi/real/emnist/emnist-letters-test-labels-idx1-ubyte",
     params:
+        out=lambda wc, output: parent(output.labels),
         src=lambda wc: as_json(
             {k: dataset_cfg("bmi")[k] for k in ("emnist_url", "emnist_md5")}
         ),
@@ -54,7 +58,7 @@ rule fetch_emnist:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "lsm data fetch emnist --out $(dirname {output.labels}) --params '{params.src}' &> {log}"
+        "lsm data fetch emnist --out {params.out:q} --params {params.src:q} &> {log:q}"
 
 
 rule fetch_willett:
@@ -62,6 +66,7 @@ rule fetch_willett:
     output:
         mat="resources/datasets/bmi/real/willett/singleLetters.mat",
     params:
+        out=lambda wc, output: parent(output.mat),
         src=lambda wc: as_json(
             {k: dataset_cfg("bmi")[k] for k in ("willett_url", "willett_sha256")}
         ),
@@ -74,7 +79,7 @@ rule fetch_willett:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "lsm data fetch willett --out $(dirname {output.mat}) --params '{params.src}' &> {log}"
+        "lsm data fetch willett --out {params.out:q} --params {params.src:q} &> {log:q}"
 
 
 rule frames:
@@ -97,9 +102,9 @@ rule frames:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "lsm data frames {wildcards.dataset} --root {params.root} --prep '{params.prep}' "
-        "--val-fraction {params.val_fraction} --split-seed {params.split_seed} "
-        "--out {output.frames} &> {log}"
+        "lsm data frames {wildcards.dataset:q} --root {params.root:q} --prep {params.prep:q} "
+        "--val-fraction {params.val_fraction:q} --split-seed {params.split_seed:q} "
+        "--out {output.frames:q} &> {log:q}"
 
 
 rule frames_bmi:
@@ -121,9 +126,9 @@ rule frames_bmi:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "lsm data bmi-frames --mat {params.mat} --emnist {params.emnist} "
-        "--prep '{params.prep}' --split '{params.split}' --out-neural {output.neural} "
-        "--out-letters {output.letters} &> {log}"
+        "lsm data bmi-frames --mat {params.mat:q} --emnist {params.emnist:q} "
+        "--prep {params.prep:q} --split {params.split:q} --out-neural {output.neural:q} "
+        "--out-letters {output.letters:q} &> {log:q}"
 
 
 rule datasets_qc:
@@ -146,7 +151,7 @@ rule datasets_qc:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "papermill {input.nb} {output.nb} -k python3 --log-output "
-        "-r calibration_path {output.calibration} -r summary_path {output.summary} "
-        "-r fig_overview_path {output.fig_overview} "
-        "-r fig_calibration_path {output.fig_calibration} -y '{params.nb}' &> {log}"
+        "lsm notebook {input.nb:q} {output.nb:q} "
+        "-r calibration_path {output.calibration:q} -r summary_path {output.summary:q} "
+        "-r fig_overview_path {output.fig_overview:q} "
+        "-r fig_calibration_path {output.fig_calibration:q} -y {params.nb:q} &> {log:q}"

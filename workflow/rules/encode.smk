@@ -30,10 +30,10 @@ rule encode:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "papermill {input.nb} {output.nb} -k python3 --log-output "
-        "-r frames_path {input.frames} -r features_path {output.features} "
-        "-r provenance_path {output.provenance} -r workload_path {output.workload} "
-        "-y '{params.nb}' &> {log}"
+        "lsm notebook {input.nb:q} {output.nb:q} "
+        "-r frames_path {input.frames:q} -r features_path {output.features:q} "
+        "-r provenance_path {output.provenance:q} -r workload_path {output.workload:q} "
+        "-y {params.nb:q} &> {log:q}"
 
 
 rule crossbar_variability:
@@ -66,7 +66,7 @@ rule crossbar_variability:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "papermill {input.nb} {output.nb} -k python3 --log-output "
-        "-r frames_path {input.frames} -r metrics_path {output.metrics} "
-        "-r rows_path {output.rows} -r provenance_path {output.provenance} "
-        "-r fig_path {output.fig} -y '{params.nb}' &> {log}"
+        "lsm notebook {input.nb:q} {output.nb:q} "
+        "-r frames_path {input.frames:q} -r metrics_path {output.metrics:q} "
+        "-r rows_path {output.rows:q} -r provenance_path {output.provenance:q} "
+        "-r fig_path {output.fig:q} -y {params.nb:q} &> {log:q}"

@@ -18,9 +18,7 @@ rule energy:
     params:
         systems=lambda wc: as_json(energy_systems()),
         overrides=lambda wc: as_json(config["energy"]["overrides"]),
-        pairs=lambda wc: " ".join(
-            f"{e}=results/metrics/workload/{e}.json" for e in energy_encoders()
-        ),
+        pairs=lambda wc: [f"{e}=results/metrics/workload/{e}.json" for e in energy_encoders()],
         caption=(
             "Energy per inference (nJ) from the measured operation counts of each encoder "
             "(test split): RRAM = active rows x row driver + cell reads x V2Gt + ADC "
@@ -37,10 +35,10 @@ rule energy:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "lsm energy table --systems '{params.systems}' --workloads {params.pairs} "
-        "--constants {input.constants} --overrides '{params.overrides}' "
-        "--caption '{params.caption}' --measured {input.measured} --out {output.csv} "
-        "--fig {output.fig} &> {log}"
+        "lsm energy table --systems {params.systems:q} --workloads {params.pairs:q} "
+        "--constants {input.constants:q} --overrides {params.overrides:q} "
+        "--caption {params.caption:q} --measured {input.measured:q} --out {output.csv:q} "
+        "--fig {output.fig:q} &> {log:q}"
 
 
 rule gpu_energy:
@@ -62,5 +60,5 @@ rule gpu_energy:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "lsm energy gpu --frames {input.frames} --encoder '{params.encoder}' "
-        "--name {params.name} --out {output.json} &> {log}"
+        "lsm energy gpu --frames {input.frames:q} --encoder {params.encoder:q} "
+        "--name {params.name:q} --out {output.json:q} &> {log:q}"

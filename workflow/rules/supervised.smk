@@ -29,6 +29,8 @@ rule train_supervised:
                 "seeds": config["seeds"],
             }
         ),
+        # an LSM readout reads its encoder's workload; other kinds pass an empty path
+        workload=lambda wc, input: shell_args("-r", "workload_path", *input.workload[:1] or [""]),
     threads: 2
     log:
         "results/logs/train_supervised/{run}.log",
@@ -37,12 +39,12 @@ rule train_supervised:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "papermill {input.nb} {output.nb} -k python3 --log-output "
-        "-r input_path {input.data} -r workload_path '{input.workload}' "
-        "-r metrics_path {output.metrics} "
-        "-r provenance_path {output.provenance} -r curves_path {output.curves} "
-        "-r confusion_path {output.confusion} -r fig_curves_path {output.fig_curves} "
-        "-r fig_confusion_path {output.fig_confusion} -y '{params.nb}' &> {log}"
+        "lsm notebook {input.nb:q} {output.nb:q} "
+        "-r input_path {input.data:q} {params.workload} "
+        "-r metrics_path {output.metrics:q} "
+        "-r provenance_path {output.provenance:q} -r curves_path {output.curves:q} "
+        "-r confusion_path {output.confusion:q} -r fig_curves_path {output.fig_curves:q} "
+        "-r fig_confusion_path {output.fig_confusion:q} -y {params.nb:q} &> {log:q}"
 
 
 rule figure_supervised:
@@ -64,5 +66,5 @@ rule figure_supervised:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "lsm results plot-cost --accuracy {input.table} --cost {input.cost} "
-        "--dataset {wildcards.dataset} --out {output.fig} &> {log}"
+        "lsm results plot-cost --accuracy {input.table:q} --cost {input.cost:q} "
+        "--dataset {wildcards.dataset:q} --out {output.fig:q} &> {log:q}"

@@ -23,8 +23,8 @@ rule table:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "lsm results aggregate {input.metrics} --out {output.csv} --only '{params.metrics}' "
-        "{params.ratios} --title '{params.title}' --caption '{params.caption}' &> {log}"
+        "lsm results aggregate {input.metrics:q} --out {output.csv:q} --only={params.metrics:q} "
+        "--ratios={params.ratios:q} --title {params.title:q} --caption {params.caption:q} &> {log:q}"
 
 
 rule table_timing:
@@ -48,8 +48,8 @@ rule table_timing:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "lsm results aggregate {input.metrics} --timing --out {output.csv} "
-        "--title '{params.title}' --caption '{params.caption}' &> {log}"
+        "lsm results aggregate {input.metrics:q} --timing --out {output.csv:q} "
+        "--title {params.title:q} --caption {params.caption:q} &> {log:q}"
 
 
 rule report_md:
@@ -71,5 +71,20 @@ rule report_md:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "lsm results report --tables {input.tables} --figures {input.figures} "
-        "--out {output} &> {log}"
+        "lsm results report --tables {input.tables:q} --figures {input.figures:q} "
+        "--out {output:q} &> {log:q}"
+
+
+rule effective_config:
+    """The config this run used, after validation (defaults filled, window scans expanded)."""
+    output:
+        "results/config.json",
+    params:
+        config=lambda wc: as_json(config),
+    localrule: True
+    log:
+        "results/logs/effective_config/config.log",
+    run:
+        from lsm import atomic
+
+        atomic.write_json(output[0], json.loads(params.config))

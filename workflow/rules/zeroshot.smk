@@ -37,10 +37,9 @@ rule train_zeroshot:
             }
         ),
         # kind srnn has no frozen encoder, hence no workload files: pass empty paths
-        workloads=lambda wc, input: (
-            f"-r workload_a {input.wa} -r workload_b {input.wb}"
-            if "wa" in input.keys()
-            else "-r workload_a '' -r workload_b ''"
+        workloads=lambda wc, input: shell_args(
+            "-r", "workload_a", dict(input.items()).get("wa", ""),
+            "-r", "workload_b", dict(input.items()).get("wb", ""),
         ),
     threads: 2
     log:
@@ -50,14 +49,14 @@ rule train_zeroshot:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "papermill {input.nb} {output.nb} -k python3 --log-output "
-        "-r path_a {input.a} -r path_b {input.b} {params.workloads} "
-        "-r metrics_path {output.metrics} -r provenance_path {output.provenance} "
-        "-r curves_path {output.curves} -r embeddings_path {output.embeddings} "
-        "-r fig_tsne_path {output.fig_tsne} -r fig_heatmap_path {output.fig_heatmap} "
-        "-r fig_curves_path {output.fig_curves} -r fig_per_class_path {output.fig_per_class} "
-        "-r fig_examples_path {output.fig_examples} -r frames_a {input.frames_a} "
-        "-r frames_b {input.frames_b} -y '{params.nb}' &> {log}"
+        "lsm notebook {input.nb:q} {output.nb:q} "
+        "-r path_a {input.a:q} -r path_b {input.b:q} {params.workloads} "
+        "-r metrics_path {output.metrics:q} -r provenance_path {output.provenance:q} "
+        "-r curves_path {output.curves:q} -r embeddings_path {output.embeddings:q} "
+        "-r fig_tsne_path {output.fig_tsne:q} -r fig_heatmap_path {output.fig_heatmap:q} "
+        "-r fig_curves_path {output.fig_curves:q} -r fig_per_class_path {output.fig_per_class:q} "
+        "-r fig_examples_path {output.fig_examples:q} -r frames_a {input.frames_a:q} "
+        "-r frames_b {input.frames_b:q} -y {params.nb:q} &> {log:q}"
 
 
 rule figure_zeroshot:
@@ -88,5 +87,5 @@ rule figure_zeroshot:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "lsm results plot-zeroshot --table {input.table} --cost {input.cost} "
-        "--metric {params.metric} --out-pd {output.pd} --out-cost {output.cost} &> {log}"
+        "lsm results plot-zeroshot --table {input.table:q} --cost {input.cost:q} "
+        "--metric {params.metric:q} --out-pd {output.pd:q} --out-cost {output.cost:q} &> {log:q}"
