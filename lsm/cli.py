@@ -34,11 +34,6 @@ _json_arg = _json_of(dict, "object")
 _json_list = _json_of(list, "list")
 
 
-def _manifest(root: Path) -> dict:
-    path = root / "MANIFEST.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
 def cmd_info(args: argparse.Namespace) -> int:
     from lsm.datainfo import info
 
@@ -87,15 +82,15 @@ def cmd_frames(args: argparse.Namespace) -> int:
     root = Path(args.root)
     if args.kind == "nmnist":
         prep = VisualPrep(**args.prep)
+        man = atomic.checked_manifest(root)  # simulated: its files as listed
         data = nmnist_frames(root, prep, args.val_fraction, args.split_seed)
     else:
         from lsm.io.ntidigits import FILENAME
 
         prep = AudioPrep(**args.prep)
         path = root / FILENAME if root.is_dir() else root
+        man = atomic.checked_manifest(path.parent)
         data = ntidigits_frames(path, prep, args.val_fraction, args.split_seed)
-        root = path.parent
-    man = _manifest(root)
     atomic.write_npz(
         args.out, **data, prep=np.array(json.dumps(prep.to_dict())),
         data_source=np.array(man.get("data_source", "real")),
@@ -109,7 +104,7 @@ def cmd_bmi_frames(args: argparse.Namespace) -> int:
     from lsm.bmi import BMISplit, LetterPrep, letter_frames, neural_frames
 
     split, prep = BMISplit(**args.split), LetterPrep(**args.prep)
-    man = _manifest(Path(args.mat).parent)
+    man = atomic.checked_manifest(Path(args.mat).parent)  # simulated: as listed
     meta = {"data_source": np.array(man.get("data_source", "real")),
             "generator_version": np.array(man.get("generator_version", "none (real data)")),
             "split": np.array(json.dumps(split.to_dict()))}
@@ -256,6 +251,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notebook(args: argparse.Namespace) -> int:
+    from lsm.nbrun import run_notebook
+
+    run_notebook(args.src, args.out, [tuple(r) for r in args.parameters_raw],
+                 args.parameters_yaml, args.kernel)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="lsm", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="group", required=True)
@@ -359,6 +362,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_gpu_energy)
 
+    p = sub.add_parser("notebook", help="run a stage notebook (papermill); bad input "
+                                        "gives a one-line error, not a cell traceback")
+    p.add_argument("src", help="the notebook to run")
+    p.add_argument("out", help="where the executed copy goes")
+    p.add_argument("-r", "--parameters-raw", nargs=2, action="append", default=[],
+                   metavar=("NAME", "VALUE"), help="a string parameter (as papermill -r)")
+    p.add_argument("-y", "--parameters-yaml", default=None,
+                   help="a YAML/JSON mapping of parameters (as papermill -y)")
+    p.add_argument("-k", "--kernel", default="python3")
+    p.set_defaults(func=cmd_notebook)
+
     cfg = sub.add_parser("config", help="configuration")
     csub = cfg.add_subparsers(dest="cmd", required=True)
     p = csub.add_parser("validate", help="validate a config file against the schema")
@@ -374,6 +388,14 @@ def main(argv: list[str] | None = None) -> int:
     except LSMBenchError as exc:
         print(f"lsm: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # e.g. an output folder that cannot be written
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"lsm: error: {where}{exc.strerror or exc}. Fix: check the path and its "
+              "permissions.", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lsm: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
