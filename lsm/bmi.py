@@ -109,6 +109,13 @@ def letter_frames(emnist_dir: str | Path, prep: LetterPrep, split: BMISplit
         keep = _first_per_letter(labels - 1, cap)
         images, labels = images[keep], labels[keep] - 1
         if s == "train":
+            counts = np.bincount(labels, minlength=26)
+            if counts.min() < 2:  # the stratified validation split needs two of each
+                c = int(counts.argmin())
+                raise DataFormatError(emnist.letters_paths(emnist_dir, s)[1],
+                                      f"letter '{willett.LETTERS[c]}' has {counts[c]} train "
+                                      "image(s); the validation split needs at least 2 of "
+                                      "every letter.", "use the full EMNIST letters files.")
             tr, va = stratified_val_split(labels, split.val_fraction, split.split_seed)
             out["x_train"] = prep(images[tr], seed=split.split_seed * 3 + 1)
             out["y_train"] = labels[tr]

@@ -3,6 +3,13 @@
 Supported: an N-MNIST ``.bin`` file or a folder with ``Train/`` and ``Test/``; an
 N-TIDIGITS ``.hdf5``; a Willett ``singleLetters.mat``; an EMNIST IDX file or a folder
 holding the letters IDX files.
+
+Every summary has ``format``, ``n_samples``, ``n_events``, ``t_min_us``, ``t_max_us``,
+``sensor_size`` and ``labels`` (sample counts per label), all over the whole file. For
+N-TIDIGITS, whose benchmark reads only the single-digit utterances, these cover *all*
+utterances (``labels`` counts multi-digit ones under ``"multi-digit"``), and
+``single_digit`` holds the same summary for the single-digit subset; ``n_samples_all``,
+``n_samples_single_digit`` and ``per_split`` give the counts of both.
 """
 
 from __future__ import annotations
@@ -49,9 +56,33 @@ def _events_summary(fmt: str, evs: list[np.ndarray], labels: list, sensor: list)
 
 def _nmnist_items(path: Path) -> list[tuple[Path, int | None]]:
     if path.is_file():
-        return [(path, int(path.parent.name) if path.parent.name.isdigit() else None)]
+        return [(path, nmnist.label_of_folder(path.parent.name))]
     return [it for s in ("Train", "Test") if (path / s).is_dir()
             for it in nmnist.list_split(path, s)]
+
+
+def _ntidigits_info(path: Path) -> dict[str, Any]:
+    """Summaries of all utterances and of the single-digit subset the benchmark reads."""
+    per_split = {s: ntidigits.read_split(path, s, single_digits=False) for s in ("train", "test")}
+    utts = [u for items in per_split.values() for u in items]
+    single = [(u, e) for u, e in utts if u.single]
+
+    def summary(items: list[tuple[ntidigits.Utterance, np.ndarray]]) -> dict[str, Any]:
+        out = _events_summary("ntidigits-hdf5", [e for _, e in items],
+                              [ntidigits.CLASS_NAMES[u.label] if u.single else "multi-digit"
+                               for u, _ in items], list(ntidigits.SENSOR_SIZE))
+        out["speakers"] = len({u.speaker for u, _ in items})
+        return out
+
+    out = summary(utts)
+    sub = summary(single)
+    del sub["format"], sub["sensor_size"]
+    out.update(channels=ntidigits.N_CHANNELS, n_samples_all=len(utts),
+               n_samples_single_digit=len(single), single_digit=sub,
+               per_split={s: {"n_samples_all": len(items),
+                              "n_samples_single_digit": sum(u.single for u, _ in items)}
+                          for s, items in per_split.items()})
+    return out
 
 
 def info(path: str | Path) -> dict[str, Any]:
@@ -63,13 +94,7 @@ def info(path: str | Path) -> dict[str, Any]:
                                [lab for _, lab in items if lab is not None],
                                list(nmnist.SENSOR_SIZE))
     if fmt == "ntidigits-hdf5":
-        utts = [u for s in ("train", "test") for u in ntidigits.read_split(path, s)]
-        out = _events_summary(fmt, [e for _, e in utts],
-                              [ntidigits.CLASS_NAMES[u.label] for u, _ in utts],
-                              list(ntidigits.SENSOR_SIZE))
-        out["channels"] = ntidigits.N_CHANNELS
-        out["speakers"] = len({u.speaker for u, _ in utts})
-        return out
+        return _ntidigits_info(path)
     if fmt == "willett-mat":
         cubes = willett.read_single_letters(path)
         n_events = int(sum(int(c.astype(np.int64).sum()) for c in cubes.values()))
@@ -99,6 +124,16 @@ def info(path: str | Path) -> dict[str, Any]:
                        sorted(Counter(lab.tolist()).items())}}
 
 
+def _pick(path: Path, items: Any, index: int, what: str) -> Any:
+    """Item `index` of `items`, or a DataFormatError naming the index and the count."""
+    n = len(items)
+    if not 0 <= index < n:
+        raise DataFormatError(path, f"sample index {index} is out of range: the file holds "
+                              f"{n} {what} (indices 0..{n - 1}).",
+                              f"pass --index between 0 and {n - 1}.")
+    return items[index]
+
+
 def show(path: str | Path, out: str | Path, index: int = 0) -> None:
     """Draw event frames (N-MNIST), a cochleagram (N-TIDIGITS), a neural raster
     (Willett) or a montage (EMNIST) of sample `index`."""
@@ -107,15 +142,18 @@ def show(path: str | Path, out: str | Path, index: int = 0) -> None:
     path = Path(path)
     fmt = detect(path)
     if fmt in ("nmnist-bin", "nmnist-folder"):
-        f, lab = _nmnist_items(path)[index]
+        f, lab = _pick(path, _nmnist_items(path), index, "samples")
         plots.event_frames(nmnist.read_bin(f), f"{f.name} (label {lab})", out)
     elif fmt == "ntidigits-hdf5":
-        utt, ev = ntidigits.read_split(path, "train")[index]
+        utt, ev = _pick(path, ntidigits.read_split(path, "train"), index,
+                        "single-digit train utterances")
         plots.cochleagram(ev, utt.key, out)
     elif fmt == "willett-mat":
         cubes = willett.read_single_letters(path)
-        plots.neural_raster(cubes["a"][index], f"letter 'a', trial {index}", out)
+        trial = _pick(path, cubes["a"], index, "trials of letter 'a'")
+        plots.neural_raster(trial, f"letter 'a', trial {index}", out)
     else:
         folder = path if path.is_dir() else path.parent
         imgs, labels = emnist.read_letters(folder, "train")
+        _pick(emnist.letters_paths(folder, "train")[0], imgs, index, "train images")
         plots.montage(imgs, labels, out)

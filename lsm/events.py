@@ -16,6 +16,8 @@ from lsm.errors import DataFormatError
 
 EVENT_DTYPE = np.dtype([("x", np.int16), ("y", np.int16), ("t", np.int64), ("p", np.int8)])
 
+_CORRUPT_FIX = "check that the file belongs to this dataset and is not corrupted."
+
 
 def make_events(x, y, t, p) -> np.ndarray:
     """Pack four equal-length sequences into an EVENT_DTYPE array."""
@@ -30,33 +32,47 @@ def validate_events(
     sensor_size: tuple[int, int, int],
     source: str | Path = "<events>",
 ) -> np.ndarray:
-    """Check field names, address ranges and time order; return the events unchanged.
+    """Check field names, address ranges, t >= 0 and time order; return the events unchanged.
 
-    Raises DataFormatError naming `source` and the first offending event.
+    Raises DataFormatError naming `source` and the first offending event. A negative or
+    unordered timestamp would otherwise land silently in a wrong time bin.
     """
+    if events.ndim != 1:
+        raise DataFormatError(source, f"events must be a 1-D array, not shape {events.shape}.")
     missing = [f for f in ("x", "y", "t", "p") if f not in (events.dtype.names or ())]
     if missing:
         raise DataFormatError(source, f"events lack the field(s) {missing}.")
     w, h, n_p = sensor_size
-    for field, hi in (("x", w), ("y", h), ("p", n_p)):
+    for field, hi in (("x", w), ("y", h), ("p", n_p), ("t", None)):
         vals = events[field]
-        bad = np.flatnonzero((vals < 0) | (vals >= hi))
+        if vals.dtype.kind not in "iuf":
+            raise DataFormatError(source, f"event field '{field}' has dtype {vals.dtype}, "
+                                  "not a number.", _CORRUPT_FIX)
+        if vals.dtype.kind == "f":
+            nonfinite = np.flatnonzero(~np.isfinite(vals))
+            if nonfinite.size:
+                i = int(nonfinite[0])
+                raise DataFormatError(source, f"event {i} has {field}={vals[i]}, not a finite "
+                                      f"number ({nonfinite.size} such events).", _CORRUPT_FIX)
+        bad = np.flatnonzero(vals < 0) if hi is None else np.flatnonzero((vals < 0) | (vals >= hi))
         if bad.size:
             i = int(bad[0])
+            where = ("a negative timestamp (us)" if hi is None else
+                     f"outside 0..{hi - 1} of a {w}x{h}x{n_p} sensor")
             raise DataFormatError(
-                source,
-                f"event {i} has {field}={int(vals[i])}, outside 0..{hi - 1} of a "
-                f"{w}x{h}x{n_p} sensor ({bad.size} such events).",
-                "check that the file belongs to this dataset and is not corrupted.",
-            )
+                source, f"event {i} has {field}={vals[i]}, {where} ({bad.size} such events).",
+                _CORRUPT_FIX)
     if events.size > 1:
-        dec = np.flatnonzero(np.diff(events["t"]) < 0)
+        t = events["t"]
+        # neighbour comparison, not np.diff: a difference of int64 values can overflow and
+        # hide a decrease
+        dec = np.flatnonzero(t[1:] < t[:-1])
         if dec.size:
             i = int(dec[0]) + 1
             raise DataFormatError(
                 source,
-                f"timestamps decrease at event {i} ({int(events['t'][i - 1])} -> "
-                f"{int(events['t'][i])} us; {dec.size} decreases).",
+                f"timestamps decrease at event {i} ({t[i - 1]} -> {t[i]} us; "
+                f"{dec.size} decreases).",
                 "event streams must be time-ordered; re-export or re-download the file.",
             )
     return events

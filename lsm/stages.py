@@ -7,9 +7,10 @@ provenance JSON beside them.
 
 from __future__ import annotations
 
-import json
+import math
 import struct
 import time
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -31,20 +32,36 @@ from lsm.workload import workload
 SPLITS = ("train", "val", "test")
 
 
+def _npy_declared_bytes(z: Any, member: str) -> int | None:
+    """Bytes that the .npy header of `member` declares (Python ints: no overflow), or
+    None for a header version without a public reader (3.0, used for non-latin1 names)."""
+    with z.zip.open(member) as fp:
+        version = np.lib.format.read_magic(fp)
+        if version not in ((1, 0), (2, 0)):
+            return None
+        read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read(fp)
+    return math.prod(shape) * dtype.itemsize
+
+
 def load_npz(path: str | Path, required: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """Load an .npz fully, failing with the file name and the missing keys.
 
     Every way numpy and zipfile report a damaged archive (an empty file, a bad zip, a bad
     CRC or deflate stream, a truncated member, a lone .npy renamed .npz) becomes a
-    DataFormatError, so a stale cache says "delete and rerun" instead of a traceback.
+    DataFormatError, so a stale cache says "delete and rerun" instead of a traceback. An
+    array's declared size is checked against its archive member before numpy allocates it.
     """
     path = Path(path)
     fix = "delete it and rerun the workflow."
     if not path.is_file():
         raise DataFormatError(path, "file not found.", "rerun the workflow rule that makes it.")
-    # what numpy and zipfile raise for damaged archives (RuntimeError: an "encrypted" flag)
+    # what numpy and zipfile raise for damaged archives (RuntimeError: an "encrypted" flag;
+    # TokenError: numpy's parser of a broken .npy header)
     errors = (OSError, ValueError, EOFError, KeyError, TypeError, IndexError, OverflowError,
-              NotImplementedError, RuntimeError, zipfile.BadZipFile, zlib.error, struct.error)
+              NotImplementedError, RuntimeError, SyntaxError, tokenize.TokenError,
+              zipfile.BadZipFile, zlib.error, struct.error)
     try:
         z = np.load(path, allow_pickle=False)
     except PermissionError as exc:
@@ -56,9 +73,21 @@ def load_npz(path: str | Path, required: tuple[str, ...] = ()) -> dict[str, np.n
     if not isinstance(z, np.lib.npyio.NpzFile):
         raise DataFormatError(path, f"holds a single .npy array (shape {z.shape}), not an .npz "
                               "archive of named arrays.", fix)
+    data: dict[str, np.ndarray] = {}
     try:
         with z:
-            data = {k: z[k] for k in z.files}
+            members = set(z.zip.namelist())
+            for k in z.files:
+                member = f"{k}.npy" if f"{k}.npy" in members else k
+                size = z.zip.getinfo(member).file_size
+                declared = _npy_declared_bytes(z, member)
+                if declared is not None and declared > size:
+                    raise DataFormatError(path, f"array '{k}' declares {declared} bytes but "
+                                          f"its archive member holds {size}.", fix)
+                value = z[k]
+                if not isinstance(value, np.ndarray):
+                    raise DataFormatError(path, f"member '{member}' is not a .npy array.", fix)
+                data[k] = value
     except errors as exc:
         raise DataFormatError(path, f"not a readable .npz ({type(exc).__name__}: {exc}).",
                               fix) from exc
@@ -223,11 +252,17 @@ def _encode_cost(workload_path: str | Path | None, seed: int, n_samples: int
     """One-time encoding MACs of all samples: dense, and event-driven (measured)."""
     if not workload_path:
         return 0.0, 0.0
-    doc = json.loads(Path(workload_path).read_text())
-    per = {r["metric"]: r["value"] for r in doc["records"] if r["seed"] == seed}
+    from lsm.results import read_metrics
+
+    doc = read_metrics(workload_path)  # a missing or malformed file names itself
+    per = {r.get("metric"): r.get("value") for r in doc["records"] if r.get("seed") == seed}
     if not per:
         raise DataFormatError(workload_path, f"has no workload records for seed {seed}.",
                               "encode with the same seed list as the runs that read it.")
+    missing = [m for m in ("dense_synops", "effective_synops") if m not in per]
+    if missing:
+        raise DataFormatError(workload_path, f"lacks the workload metric(s) {missing} for "
+                              f"seed {seed}.", "delete it and rerun the encode rule.")
     return per["dense_synops"] * n_samples, per["effective_synops"] * n_samples
 
 

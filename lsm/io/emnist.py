@@ -8,6 +8,7 @@ EMNIST stores images **transposed**; :func:`read_letters` returns them upright.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -15,28 +16,52 @@ import numpy as np
 from lsm.errors import DataFormatError
 
 _MAGIC = {1: 0x00000801, 3: 0x00000803}
+N_LETTERS = 26
+IMAGE_SHAPE = (28, 28)
+
+
+def _unreadable(path: Path, exc: OSError) -> DataFormatError:
+    return DataFormatError(path, f"cannot be read ({exc.strerror or exc}).",
+                           "check that the file exists and is readable.")
 
 
 def read_idx(path: str | Path) -> np.ndarray:
+    """Read an IDX file of uint8 values (labels: 1-D, images: 3-D).
+
+    The header's declared size is checked against the file size before the data are
+    read, so a damaged header cannot make us allocate more than the file holds.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataFormatError(path, "file not found.")
-    raw = path.read_bytes()
-    if len(raw) < 8:
-        raise DataFormatError(path, "too short for an IDX header.")
-    magic = int.from_bytes(raw[:4], "big")
-    ndim = raw[3]
-    if magic != _MAGIC.get(ndim):
-        raise DataFormatError(path, f"bad IDX magic number 0x{magic:08x} (expected "
-                              "0x00000801 for labels or 0x00000803 for images).",
-                              "is the file gzip-compressed? gunzip it first.")
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    start = 4 + 4 * ndim
-    n = int(np.prod(dims))
-    if len(raw) - start != n:
-        raise DataFormatError(path, f"holds {len(raw) - start} data bytes, the header "
-                              f"announces {n} ({dims}).", "re-download the file.")
-    return np.frombuffer(raw, dtype=np.uint8, offset=start).reshape(dims)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(4)
+            if len(head) < 4:
+                raise DataFormatError(path, "too short for an IDX header.")
+            magic = int.from_bytes(head, "big")
+            ndim = head[3]
+            if magic != _MAGIC.get(ndim):
+                raise DataFormatError(path, f"bad IDX magic number 0x{magic:08x} (expected "
+                                      "0x00000801 for labels or 0x00000803 for images).",
+                                      "is the file gzip-compressed? gunzip it first.")
+            dim_bytes = fh.read(4 * ndim)
+            if len(dim_bytes) < 4 * ndim:
+                raise DataFormatError(path, "too short for an IDX header.")
+            dims = [int.from_bytes(dim_bytes[4 * i: 4 + 4 * i], "big") for i in range(ndim)]
+            start = 4 + 4 * ndim
+            n = math.prod(dims)  # Python ints: a product of uint32 dims overflows int64
+            if size - start != n:
+                raise DataFormatError(path, f"holds {size - start} data bytes, the header "
+                                      f"announces {n} ({dims}).", "re-download the file.")
+            data = fh.read()
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
+    if len(data) != n:
+        raise DataFormatError(path, f"holds {len(data)} data bytes, the header announces {n} "
+                              f"({dims}).", "re-download the file.")
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
 
 
 def write_idx(path: str | Path, arr: np.ndarray) -> None:
@@ -62,11 +87,24 @@ def read_letters(folder: str | Path, split: str) -> tuple[np.ndarray, np.ndarray
     """Upright images uint8 [N, 28, 28] and labels 1..26 of one split."""
     ip, lp = letters_paths(folder, split)
     images, labels = read_idx(ip), read_idx(lp)
-    if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
-        raise DataFormatError(ip, f"images {images.shape} and labels {labels.shape} "
-                              "do not match.")
-    if labels.size and (labels.min() < 1 or labels.max() > 26):
-        raise DataFormatError(lp, "letter labels must lie in 1..26.")
+    if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
+        raise DataFormatError(ip, f"images have shape {images.shape}, expected (N, 28, 28).",
+                              "use the EMNIST letters image file (idx3).")
+    if labels.ndim != 1:
+        raise DataFormatError(lp, f"labels have shape {labels.shape}, expected (N,).",
+                              "use the EMNIST letters label file (idx1).")
+    if images.shape[0] != labels.shape[0]:
+        raise DataFormatError(ip, f"holds {images.shape[0]} images but {lp.name} holds "
+                              f"{labels.shape[0]} labels.", "re-download both files.")
+    if not labels.size:
+        raise DataFormatError(lp, f"the {split} split holds no images.",
+                              "re-download the EMNIST letters files.")
+    bad = np.flatnonzero((labels < 1) | (labels > N_LETTERS))
+    if bad.size:
+        i = int(bad[0])
+        raise DataFormatError(lp, f"label {i} is {labels[i]}; letter labels must lie in "
+                              f"1..{N_LETTERS} ({bad.size} such labels).",
+                              "use the EMNIST *letters* files (not digits, balanced or byclass).")
     return images.transpose(0, 2, 1).copy(), labels.astype(np.int64)
 
 

@@ -20,37 +20,59 @@ from pathlib import Path
 import numpy as np
 
 from lsm.errors import DataFormatError
-from lsm.events import EVENT_DTYPE, make_events, validate_events
+from lsm.events import EVENT_DTYPE, validate_events
 
 SENSOR_SIZE = (34, 34, 2)
 _OVERFLOW_Y = 240
 _OVERFLOW_US = 1 << 13
 _T_MAX = (1 << 23) - 1
+# one sample is ~30 KB; anything this large is not an N-MNIST sample (and would
+# be read whole into memory)
+MAX_BIN_BYTES = 64 << 20
+_DIGITS = tuple(str(d) for d in range(10))
 
 
 def read_bin(path: str | Path) -> np.ndarray:
-    """Read one N-MNIST `.bin` file into an EVENT_DTYPE array (t in microseconds)."""
+    """Read one N-MNIST `.bin` file into an EVENT_DTYPE array (t in microseconds).
+
+    Peak memory is about 4x the file size (the raw bytes, the 13-byte events and uint8
+    temporaries): no wider copies of the whole file are made.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataFormatError(path, "file not found.", "check the dataset path in the config.")
-    raw = np.fromfile(path, dtype=np.uint8)
+    size = path.stat().st_size
+    if size > MAX_BIN_BYTES:
+        raise DataFormatError(
+            path, f"is {size} bytes, more than the {MAX_BIN_BYTES} allowed for one N-MNIST "
+            "sample (real ones are about 30 KB).",
+            "this is not an N-MNIST .bin sample; check the dataset path.")
+    try:
+        raw = np.fromfile(path, dtype=np.uint8)
+    except OSError as exc:
+        raise DataFormatError(path, f"cannot be read ({exc.strerror or exc}).",
+                              "check that the file exists and is readable.") from exc
     if raw.size % 5:
         raise DataFormatError(
             path,
             f"truncated: {raw.size} bytes is not a multiple of 5 (the N-MNIST event size).",
             "re-download or re-generate the dataset.",
         )
-    raw = raw.astype(np.uint32).reshape(-1, 5)
-    x, y = raw[:, 0], raw[:, 1]
-    p = raw[:, 2] >> 7
-    t = ((raw[:, 2] & 0x7F) << 16) | (raw[:, 3] << 8) | raw[:, 4]
-    t = t.astype(np.int64)
-    overflow = y == _OVERFLOW_Y
+    raw = raw.reshape(-1, 5)
+    ev = np.empty(raw.shape[0], dtype=EVENT_DTYPE)
+    ev["x"] = raw[:, 0]
+    ev["y"] = raw[:, 1]
+    ev["p"] = raw[:, 2] >> 7
+    t = ev["t"]  # a view: the timestamp is assembled in place
+    t[:] = raw[:, 2] & 0x7F
+    t <<= 8
+    t |= raw[:, 3]
+    t <<= 8
+    t |= raw[:, 4]
+    overflow = raw[:, 1] == _OVERFLOW_Y
     if overflow.any():
-        t = t + np.cumsum(overflow) * _OVERFLOW_US
-        keep = ~overflow
-        x, y, t, p = x[keep], y[keep], t[keep], p[keep]
-    ev = make_events(x, y, t, p)
+        t += np.cumsum(overflow, dtype=np.int64) * _OVERFLOW_US
+        ev = ev[~overflow]
     return validate_events(ev, SENSOR_SIZE, source=path)
 
 
@@ -78,6 +100,11 @@ def write_bin(path: str | Path, events: np.ndarray) -> None:
     tmp.replace(path)
 
 
+def label_of_folder(name: str) -> int | None:
+    """The label a class folder name stands for: exactly one ASCII digit, else None."""
+    return int(name) if name in _DIGITS else None
+
+
 def list_split(root: str | Path, split: str) -> list[tuple[Path, int]]:
     """List ``(file, label)`` of one split ('Train' or 'Test'), sorted by label then name."""
     root = Path(root)
@@ -93,13 +120,18 @@ def list_split(root: str | Path, split: str) -> list[tuple[Path, int]]:
     for digit_dir in sorted(folder.iterdir()):
         if not digit_dir.is_dir():
             continue
-        if not digit_dir.name.isdigit():
-            raise DataFormatError(digit_dir, "class folder name is not a digit.")
-        label = int(digit_dir.name)
+        # exact ASCII names: str.isdigit() also accepts '99' and the Arabic-Indic '٣'
+        label = label_of_folder(digit_dir.name)
+        if label is None:
+            raise DataFormatError(
+                digit_dir, f"class folder name {digit_dir.name!r} is not one of the digits "
+                "0..9.", f"N-MNIST class folders are named 0 to 9; move or remove "
+                f"'{digit_dir.name}' from {folder}.")
         items.extend((f, label) for f in sorted(digit_dir.glob("*.bin")))
     if not items:
         raise DataFormatError(folder, "no .bin files found.", "the dataset folder is empty.")
     return items
 
 
-__all__ = ["EVENT_DTYPE", "SENSOR_SIZE", "list_split", "read_bin", "write_bin"]
+__all__ = ["EVENT_DTYPE", "MAX_BIN_BYTES", "SENSOR_SIZE", "label_of_folder", "list_split",
+           "read_bin", "write_bin"]

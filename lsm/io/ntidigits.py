@@ -19,8 +19,10 @@ sensor with one polarity), t in us.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import h5py
 import numpy as np
@@ -33,6 +35,19 @@ SENSOR_SIZE = (N_CHANNELS, 1, 1)
 FILENAME = "n-tidigits.hdf5"
 CLASS_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
                "nine", "oh"]
+# Sanity bounds, checked on the declared HDF5 shapes before anything is read: a real
+# utterance holds ~10^3-10^4 events over ~1 s and a split ~10^4 utterances, so a file
+# declaring more is corrupt or not N-TIDIGITS (and would otherwise be allocated whole).
+MAX_EVENTS = 10**8
+MAX_UTTERANCES = 10**6
+# Timestamps beyond this (s) are not an utterance; the bound also keeps t * 1e6 in int64.
+T_MAX_S = 1e6
+DIGIT_CHARS = frozenset("123456789zo")
+# what h5py raises for a damaged file or object (it maps HDF5 errors onto these)
+_H5_ERRORS = (OSError, KeyError, ValueError, TypeError, RuntimeError, IndexError,
+              OverflowError)
+_FIX_CORRUPT = "re-download or re-generate the file."
+_T = TypeVar("_T")
 
 
 def label_of(digits: str) -> int:
@@ -56,10 +71,18 @@ class Utterance:
 
     @classmethod
     def parse(cls, key: str, path: Path | str = "<hdf5>") -> Utterance:
+        """Split a key into its four parts; the digit part must be 1-9, z or o only."""
         parts = key.split("-")
-        if len(parts) != 4:
+        if len(parts) != 4 or not all(parts):
             raise DataFormatError(path, f"utterance key {key!r} is not "
-                                  "'gender-speaker-take-digits'.")
+                                  "'gender-speaker-take-digits'.",
+                                  "the file is not an N-TIDIGITS file or is corrupted.")
+        bad = sorted(set(parts[3]) - DIGIT_CHARS)
+        if bad:
+            raise DataFormatError(path, f"utterance key {key!r}: its digit part "
+                                  f"{parts[3]!r} may hold only 1-9, 'z' (zero) and 'o' "
+                                  f"(oh), not {''.join(bad)!r}.",
+                                  "the file is not an N-TIDIGITS file or is corrupted.")
         return cls(key, *parts)
 
     @property
@@ -71,42 +94,165 @@ class Utterance:
         return label_of(self.digits)
 
 
+def _h5(path: Path, what: str, fn: Callable[[], _T]) -> _T:
+    """Run one h5py call; a damaged file's error becomes a DataFormatError naming `what`."""
+    try:
+        return fn()
+    except _H5_ERRORS as exc:
+        raise DataFormatError(path, f"cannot read {what} ({type(exc).__name__}: {exc}).",
+                              _FIX_CORRUPT) from exc
+
+
+def _lookup(path: Path, parent: h5py.Group, key: str, name: str
+            ) -> tuple[Any, tuple[int, ...] | None, np.dtype | None]:
+    """The object at `key` with its shape and dtype when it is a dataset (None otherwise),
+    read here so that a damaged object header fails as a DataFormatError."""
+    obj = _h5(path, f"'{name}'", lambda: parent.get(key))
+    if not isinstance(obj, h5py.Dataset):
+        return obj, None, None
+    shape, dtype = _h5(path, f"'{name}'", lambda: (obj.shape, obj.dtype))
+    return obj, shape, dtype
+
+
+def _describe(obj: Any, shape: tuple[int, ...] | None, dtype: np.dtype | None) -> str:
+    if isinstance(obj, h5py.Dataset):
+        return f"a dataset of dtype {dtype} and shape {shape}"
+    return "a group" if isinstance(obj, h5py.Group) else f"a {type(obj).__name__}"
+
+
+def _keys(path: Path, f: h5py.File, split: str) -> list[str]:
+    """The utterance keys of ``/{split}_labels``: a 1-D dataset of UTF-8 byte strings."""
+    name = f"/{split}_labels"
+    ds, shape, dtype = _lookup(path, f, name, name)
+    if (shape is None or dtype is None or len(shape) != 1
+            or (dtype.kind != "S" and h5py.check_string_dtype(dtype) is None)):
+        raise DataFormatError(path, f"'{name}' is {_describe(ds, shape, dtype)}; expected a "
+                              "1-D dataset of utterance keys (byte strings).", _FIX_CORRUPT)
+    if shape[0] > MAX_UTTERANCES:
+        raise DataFormatError(path, f"'{name}' declares {shape[0]} utterances, more than the "
+                              f"{MAX_UTTERANCES} allowed.", _FIX_CORRUPT)
+    raw = _h5(path, f"'{name}'", lambda: ds[()])
+    keys = []
+    for i, k in enumerate(raw):
+        if isinstance(k, bytes):
+            try:
+                k = k.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DataFormatError(path, f"'{name}'[{i}] = {bytes(k)!r} is not UTF-8 text.",
+                                      _FIX_CORRUPT) from exc
+        keys.append(str(k))
+    return keys
+
+
+def _group(path: Path, f: h5py.File, name: str) -> h5py.Group:
+    obj, shape, dtype = _lookup(path, f, name, f"/{name}")
+    if obj is None:
+        raise DataFormatError(path, f"missing HDF5 group or dataset '/{name}'.",
+                              "the file is not an N-TIDIGITS file or is incomplete.")
+    if not isinstance(obj, h5py.Group):
+        raise DataFormatError(path, f"'/{name}' is {_describe(obj, shape, dtype)}; expected a "
+                              "group of one dataset per utterance.", _FIX_CORRUPT)
+    return obj
+
+
+def _values(path: Path, grp: h5py.Group, key: str, what: str) -> np.ndarray:
+    """One utterance's addresses or timestamps, its declared size checked before reading."""
+    name = f"{grp.name}/{key}"
+    ds, shape, dtype = _lookup(path, grp, key, name)
+    if not isinstance(ds, h5py.Dataset):
+        raise DataFormatError(path, f"utterance '{key}' has no {what} dataset '{name}'"
+                              + ("." if ds is None else
+                                 f" (it is {_describe(ds, shape, dtype)})."), _FIX_CORRUPT)
+    if shape is None or dtype is None or len(shape) != 1 or dtype.kind not in "iuf":
+        raise DataFormatError(path, f"'{name}' is {_describe(ds, shape, dtype)}; expected a "
+                              "1-D array of numbers.", _FIX_CORRUPT)
+    if shape[0] > MAX_EVENTS:
+        raise DataFormatError(path, f"'{name}' declares {shape[0]} events, more than the "
+                              f"{MAX_EVENTS} allowed for one utterance.", _FIX_CORRUPT)
+    if shape[0] and _h5(path, f"'{name}'", ds.id.get_storage_size) == 0:
+        raise DataFormatError(path, f"'{name}' declares {shape[0]} events but stores no "
+                              "data.", _FIX_CORRUPT)
+    return np.asarray(_h5(path, f"'{name}'", lambda: ds[()]))
+
+
+def _channels(path: Path, key: str, addr: np.ndarray) -> np.ndarray:
+    """Addresses as int64, refused (not cast) when fractional, NaN or out of 0..63."""
+    if addr.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(addr) | (addr != np.round(addr)))
+        if bad.size:
+            i = int(bad[0])
+            raise DataFormatError(path, f"utterance '{key}': event {i} has channel address "
+                                  f"{addr[i]}, not an integer ({bad.size} such events).",
+                                  _FIX_CORRUPT)
+    bad = np.flatnonzero((addr < 0) | (addr >= N_CHANNELS))
+    if bad.size:
+        i = int(bad[0])
+        raise DataFormatError(path, f"utterance '{key}': event {i} has x={addr[i]}, outside "
+                              f"0..{N_CHANNELS - 1} of a {N_CHANNELS}x1x1 sensor "
+                              f"({bad.size} such events).", _FIX_CORRUPT)
+    return addr.astype(np.int64)
+
+
+def _times_us(path: Path, key: str, ts: np.ndarray) -> np.ndarray:
+    """Seconds to int microseconds, refusing non-finite, negative or huge times first."""
+    ts = ts.astype(np.float64)
+    for bad, why in ((~np.isfinite(ts), "not a finite time"), (ts < 0, "a negative time"),
+                     (ts > T_MAX_S, f"beyond {T_MAX_S:g} s")):
+        idx = np.flatnonzero(bad)
+        if idx.size:
+            i = int(idx[0])
+            raise DataFormatError(path, f"utterance '{key}': event {i} has timestamp "
+                                  f"{ts[i]} s, {why} ({idx.size} such events).",
+                                  _FIX_CORRUPT)
+    return np.round(ts * 1e6).astype(np.int64)
+
+
 def read_split(
     path: str | Path, split: str, single_digits: bool = True
 ) -> list[tuple[Utterance, np.ndarray]]:
-    """All utterances of one split, in file order: ``(utterance, events)``."""
+    """All utterances of one split, in file order: ``(utterance, events)``.
+
+    With `single_digits` (what the benchmark reads), only one-digit utterances are kept,
+    and a split without any is an error rather than an empty list.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataFormatError(path, "file not found.", "check datasets.ntidigits in the config.")
     try:
         f = h5py.File(path, "r")
-    except OSError as exc:
+    except PermissionError as exc:
+        raise DataFormatError(path, f"cannot be read ({exc.strerror or exc}).",
+                              "check the file's permissions.") from exc
+    except (OSError, ValueError) as exc:
         raise DataFormatError(path, f"not a readable HDF5 file ({exc}).",
                               "re-download or re-generate it.") from exc
     with f:
         for grp in (f"{split}_labels", f"{split}_addresses", f"{split}_timestamps"):
-            if grp not in f:
+            if not _h5(path, f"'/{grp}'", lambda g=grp: g in f):
                 raise DataFormatError(path, f"missing HDF5 group or dataset '/{grp}'.",
                                       "the file is not an N-TIDIGITS file or is incomplete.")
+        keys = _keys(path, f, split)
+        g_addr = _group(path, f, f"{split}_addresses")
+        g_ts = _group(path, f, f"{split}_timestamps")
         out = []
-        for raw in f[f"{split}_labels"][()]:
-            key = raw.decode() if isinstance(raw, bytes) else str(raw)
+        for key in keys:
             utt = Utterance.parse(key, path)
             if single_digits and not utt.single:
                 continue
-            try:
-                addr = np.asarray(f[f"{split}_addresses"][key][()])
-                ts = np.asarray(f[f"{split}_timestamps"][key][()], dtype=np.float64)
-            except KeyError as exc:
-                raise DataFormatError(path, f"utterance '{key}' has no addresses or "
-                                      "timestamps dataset.") from exc
+            addr = _values(path, g_addr, key, "addresses")
+            ts = _values(path, g_ts, key, "timestamps")
             if addr.shape != ts.shape:
                 raise DataFormatError(path, f"utterance '{key}': {addr.size} addresses but "
                                       f"{ts.size} timestamps.")
-            t_us = np.round(ts * 1e6).astype(np.int64)
-            ev = make_events(addr.astype(np.int64), np.zeros_like(t_us), t_us,
+            t_us = _times_us(path, key, ts)
+            ev = make_events(_channels(path, key, addr), np.zeros_like(t_us), t_us,
                              np.zeros_like(t_us))
             out.append((utt, validate_events(ev, SENSOR_SIZE, source=f"{path}:{key}")))
+    if single_digits and not out:
+        raise DataFormatError(path, f"split '{split}' holds {len(keys)} utterance(s) but "
+                              "none of a single digit, the ones the benchmark reads.",
+                              "use the full N-TIDIGITS file (isolated digits have one-"
+                              "character digit keys such as 'man-ae-a-7').")
     return out
 
 
