@@ -36,18 +36,11 @@ run: $(STAMP) recover
 	@echo "Figures: $(abspath $(WORKDIR)/results/figures)"
 	@find $(WORKDIR)/results/figures -name '*.png' 2>/dev/null | sort | sed 's/^/  /'
 
-# After a killed run Snakemake leaves its lock and asks for --unlock. Unlock only when no
-# snakemake of this venv is still running (the [s] keeps pgrep from matching this shell);
-# the profile's rerun-incomplete then redoes the jobs that were cut off.
+# After a killed run Snakemake leaves its lock and asks for --unlock: remove it unless a
+# snakemake still runs in this directory; the profile's rerun-incomplete then redoes the
+# jobs that were cut off (lsm/runner.py).
 recover: $(STAMP)
-	@if [ -n "$$(ls -A $(WORKDIR)/.snakemake/locks 2>/dev/null)" ]; then \
-	  if pgrep -f '$(abspath $(BIN))/[s]nakemake' >/dev/null; then \
-	    echo "make: another snakemake is running in this checkout; wait for it or stop it."; \
-	    exit 1; \
-	  fi; \
-	  echo "make: the last run was interrupted: unlocking; cut-off jobs will be redone."; \
-	  $(SNAKEMAKE) --unlock >/dev/null; \
-	fi
+	@$(BIN)/lsm workflow recover --directory $(WORKDIR)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -34,6 +34,35 @@ _json_arg = _json_of(dict, "object")
 _json_list = _json_of(list, "list")
 
 
+def _fraction(text: str) -> float:
+    """An argparse type: a number strictly between 0 and 1 (a validation fraction)."""
+    try:
+        v = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if not 0.0 < v < 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, not {text}")
+    return v
+
+
+def _int_in(lo: int, hi: int, what: str):
+    """An argparse type: an integer in ``lo..hi``."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from exc
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"{what} must be in {lo}..{hi}, not {v}")
+        return v
+
+    return parse
+
+
+_seed_arg = _int_in(0, 2**32 - 1, "a seed")
+_workers_arg = _int_in(1, 1024, "the number of worker processes")
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from lsm.datainfo import info
 
@@ -49,28 +78,82 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+# per kind: the required sizes with the config schema's bounds, and the optional
+# parameter block (a dataclass's fields)
+_SIM_SIZES = {
+    "nmnist": ({"n_train_per_class": (2, 500), "n_test_per_class": (1, 250)}, "dvs"),
+    "ntidigits": ({"n_train_speakers": (2, 400), "n_test_speakers": (1, 400)}, "cochlea"),
+    "bmi": ({"n_images_train_per_letter": (1, 100_000),
+             "n_images_test_per_letter": (1, 100_000)}, "population"),
+}
+_SEED_MAX = 2**32 - 1
+
+
+def _build(cls: type, fields: object, arg: str):
+    """``cls(**fields)`` for a frozen dataclass, its refusals (an unknown field, a value
+    out of range) turned into one error naming the command-line argument."""
+    import dataclasses
+
+    if not isinstance(fields, dict):
+        raise LSMBenchError(f"{arg}: expected a JSON object of {cls.__name__} fields, not "
+                            f"{json.dumps(fields)}.")
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = [k for k in fields if k not in names]
+    if unknown:
+        raise LSMBenchError(f"{arg}: unknown field(s) {', '.join(map(repr, unknown))}; "
+                            f"{cls.__name__} takes {', '.join(names)}.")
+    try:
+        return cls(**fields)
+    except (TypeError, ValueError) as exc:
+        raise LSMBenchError(f"{arg}: {exc}") from exc
+
+
+def _sim_params(kind: str, p: dict) -> tuple[list[int], int, str]:
+    """The sizes and seed of `lsm data simulate <kind>` checked: every required key,
+    no unknown one, integers within the config schema's bounds."""
+    sizes, block = _SIM_SIZES[kind]
+    required = [*sizes, "seed"]
+    usage = (f"`lsm data simulate {kind}` needs {', '.join(required)} (and optionally "
+             f"{block}).")
+    missing = [k for k in required if k not in p]
+    if missing:
+        raise LSMBenchError(f"--params: missing key(s) {', '.join(map(repr, missing))}; "
+                            + usage)
+    unknown = [k for k in p if k not in (*required, block)]
+    if unknown:
+        raise LSMBenchError(f"--params: unknown key(s) {', '.join(map(repr, unknown))}; "
+                            + usage)
+    bounds = {**sizes, "seed": (0, _SEED_MAX)}
+    for k, (lo, hi) in bounds.items():
+        v = p[k]
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise LSMBenchError(f"--params: {k} must be an integer in {lo}..{hi}, not "
+                                f"{json.dumps(v)}.")
+    return [p[k] for k in sizes], p["seed"], block
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     p = dict(args.params)
+    (n_train, n_test), seed, block = _sim_params(args.kind, p)
+    where = f"--params: {block}"
     if args.kind == "nmnist":
         from lsm.sim.dvs import DVSParams
         from lsm.sim.nmnist_dataset import simulate_nmnist
 
-        m = simulate_nmnist(args.out, p["n_train_per_class"], p["n_test_per_class"], p["seed"],
-                            DVSParams(**p.get("dvs", {})), workers=args.workers)
+        params = _build(DVSParams, p.get(block, {}), where)
+        m = simulate_nmnist(args.out, n_train, n_test, seed, params, workers=args.workers)
     elif args.kind == "ntidigits":
         from lsm.sim.cochlea import CochleaParams
         from lsm.sim.ntidigits_dataset import simulate_ntidigits
 
-        m = simulate_ntidigits(args.out, p["n_train_speakers"], p["n_test_speakers"],
-                               p["seed"], CochleaParams(**p.get("cochlea", {})),
-                               workers=args.workers)
+        params = _build(CochleaParams, p.get(block, {}), where)
+        m = simulate_ntidigits(args.out, n_train, n_test, seed, params, workers=args.workers)
     else:
         from lsm.sim.bmi_dataset import simulate_bmi
         from lsm.sim.neural import PopulationParams
 
-        m = simulate_bmi(args.out, p["n_images_train_per_letter"],
-                         p["n_images_test_per_letter"], p["seed"],
-                         PopulationParams(**p.get("population", {})), workers=args.workers)
+        params = _build(PopulationParams, p.get(block, {}), where)
+        m = simulate_bmi(args.out, n_train, n_test, seed, params, workers=args.workers)
     print(json.dumps({k: v for k, v in m.items() if k.startswith(("n_", "events", "mean"))}))
     return 0
 
@@ -81,13 +164,13 @@ def cmd_frames(args: argparse.Namespace) -> int:
 
     root = Path(args.root)
     if args.kind == "nmnist":
-        prep = VisualPrep(**args.prep)
+        prep = _build(VisualPrep, args.prep, "--prep")
         man = atomic.checked_manifest(root)  # simulated: its files as listed
         data = nmnist_frames(root, prep, args.val_fraction, args.split_seed)
     else:
         from lsm.io.ntidigits import FILENAME
 
-        prep = AudioPrep(**args.prep)
+        prep = _build(AudioPrep, args.prep, "--prep")
         path = root / FILENAME if root.is_dir() else root
         man = atomic.checked_manifest(path.parent)
         data = ntidigits_frames(path, prep, args.val_fraction, args.split_seed)
@@ -103,14 +186,16 @@ def cmd_bmi_frames(args: argparse.Namespace) -> int:
     from lsm import atomic
     from lsm.bmi import BMISplit, LetterPrep, letter_frames, neural_frames
 
-    split, prep = BMISplit(**args.split), LetterPrep(**args.prep)
+    split = _build(BMISplit, args.split, "--split")
+    prep = _build(LetterPrep, args.prep, "--prep")
     man = atomic.checked_manifest(Path(args.mat).parent)  # simulated: as listed
     meta = {"data_source": np.array(man.get("data_source", "real")),
             "generator_version": np.array(man.get("generator_version", "none (real data)")),
             "split": np.array(json.dumps(split.to_dict()))}
+    # both computed before either is written: a bad EMNIST leaves no neural output behind
     neural = neural_frames(args.mat, split)
-    atomic.write_npz(args.out_neural, **neural, **meta)
     letters = letter_frames(args.emnist, prep, split)
+    atomic.write_npz(args.out_neural, **neural, **meta)
     atomic.write_npz(args.out_letters, **letters, **meta,
                      prep=np.array(json.dumps(prep.to_dict())))
     print(json.dumps({k: list(v.shape) for d in (neural, letters) for k, v in d.items()
@@ -252,10 +337,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_notebook(args: argparse.Namespace) -> int:
-    from lsm.nbrun import run_notebook
+    from lsm.runner import run_notebook
 
     run_notebook(args.src, args.out, [tuple(r) for r in args.parameters_raw],
                  args.parameters_yaml, args.kernel)
+    return 0
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    from lsm.runner import recover
+
+    done = recover(args.directory)
+    if done:
+        print(done)
     return 0
 
 
@@ -276,15 +370,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = dsub.add_parser("simulate", help="write a simulated dataset in the real format")
     p.add_argument("kind", choices=["nmnist", "ntidigits", "bmi"])
     p.add_argument("--out", required=True)
-    p.add_argument("--params", type=_json_arg, required=True)
-    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--params", type=_json_arg, required=True,
+                   help="sizes and seed (JSON), as the config's datasets.<kind>.simulate")
+    p.add_argument("--workers", type=_workers_arg, default=None)
     p.set_defaults(func=cmd_simulate)
     p = dsub.add_parser("frames", help="events -> binary frames with train/val/test split")
     p.add_argument("kind", choices=["nmnist", "ntidigits"])
     p.add_argument("--root", required=True)
     p.add_argument("--prep", type=_json_arg, required=True)
-    p.add_argument("--val-fraction", type=float, required=True)
-    p.add_argument("--split-seed", type=int, required=True)
+    p.add_argument("--val-fraction", type=_fraction, required=True,
+                   help="part of the training data held out for validation, in (0, 1)")
+    p.add_argument("--split-seed", type=_seed_arg, required=True,
+                   help="seed of the validation split (0..2**32-1)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_frames)
 
@@ -372,6 +469,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a YAML/JSON mapping of parameters (as papermill -y)")
     p.add_argument("-k", "--kernel", default="python3")
     p.set_defaults(func=cmd_notebook)
+
+    wf = sub.add_parser("workflow", help="the Snakemake workflow")
+    wsub = wf.add_subparsers(dest="cmd", required=True)
+    p = wsub.add_parser("recover", help="after a killed run: remove the stale lock unless "
+                                        "a snakemake still runs in that directory")
+    p.add_argument("--directory", default=".", help="the workflow's working directory")
+    p.set_defaults(func=cmd_recover)
 
     cfg = sub.add_parser("config", help="configuration")
     csub = cfg.add_subparsers(dest="cmd", required=True)

@@ -7,6 +7,7 @@ command substitution and a space, then checks that nothing was executed.
 from __future__ import annotations
 
 import json
+import shlex
 
 import numpy as np
 import pytest
@@ -38,13 +39,17 @@ def _frames_only_config(data_dir) -> dict:
                                     "val_fraction": 0.25}}}
 
 
-@pytest.mark.parametrize("name", ["inj$(touch PWNED)", "with space/inj`touch PWNED`;touch PWNED"])
+@pytest.mark.parametrize("name", ["inj$(touch PWNED)", "with space/inj`touch PWNED`;touch PWNED",
+                                  "-starts-with-a-dash"])
 def test_a_command_in_a_data_path_is_never_executed(tmp_path, name):
+    """Shell syntax, spaces, an option-like relative path."""
     work = tmp_path / "work"
-    data = tmp_path / name
+    relative = name.startswith("-")
+    data = (work if relative else tmp_path) / name
     _real_nmnist_folder(data)
-    (work / "config").mkdir(parents=True)
-    (work / "config" / "config.yaml").write_text(yaml.safe_dump(_frames_only_config(data)))
+    (work / "config").mkdir(parents=True, exist_ok=True)
+    cfg = _frames_only_config(name if relative else data)
+    (work / "config" / "config.yaml").write_text(yaml.safe_dump(cfg))
     r = snakemake("-s", str(REPO / "Snakefile"), "--directory", str(work), "--cores", "1",
                   "results/frames/nmnist.npz")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
@@ -54,16 +59,18 @@ def test_a_command_in_a_data_path_is_never_executed(tmp_path, name):
     assert not pwned, f"a command in the config ran: {pwned}"
 
 
-def test_a_single_quote_in_a_path_is_a_validation_error_naming_the_key(tmp_path):
+@pytest.mark.parametrize("name,why", [("o'brien", "quote"), ("n{x}mnist", "brace")])
+def test_a_quote_or_brace_in_a_path_is_a_validation_error_naming_the_key(tmp_path, name, why):
+    """A quote would end a quoted shell word; Snakemake reads braces as wildcards."""
     work = tmp_path / "work"
-    data = tmp_path / "o'brien"
+    data = tmp_path / name
     data.mkdir()
     (work / "config").mkdir(parents=True)
     (work / "config" / "config.yaml").write_text(yaml.safe_dump(_frames_only_config(data)))
     r = snakemake("-s", str(REPO / "Snakefile"), "--directory", str(work), "-n")
     out = r.stdout + r.stderr
     assert r.returncode != 0
-    assert "datasets/nmnist/data_dir" in out and "quote" in out
+    assert "datasets/nmnist/data_dir" in out and why in out
     assert "Traceback" not in out
 
 
@@ -101,8 +108,24 @@ def test_paper_config_plans_only_its_own_runs():
             wanted = zs in paper["zeroshot"] and run in paper["zeroshot"][zs]["runs"]
             assert planned == wanted, (zs, run)
     assert "bmi_unseen_abcd" not in out  # an experiment only the default defines
-    assert load_config(REPO / "config" / "paper.yaml")["datasets"]["bmi"]["split"][
-        "max_train_images"] == 300  # the schema's paper value, not the default's cap
+    for run in default["supervised"]["runs"]:
+        planned = f"results/metrics/supervised/{run}.json" in out
+        assert planned == (run in paper["supervised"]["runs"]), run
+    for enc in default["encoders"]:
+        assert (f"results/features/{enc}.npz" in out) == (enc in paper["encoders"]), enc
+
+
+def test_paper_config_runs_its_own_bmi_split_not_the_defaults():
+    """The default caps BMI at 240/40 images per letter; the paper config (and the
+    schema's defaults it relies on) at 300/100. The planned job must get the latter."""
+    r = snakemake("results/frames/bmi_neural.npz", "-n", "-p", "--forceall",
+                  "--configfile", "config/paper.yaml")  # targets first: --configfile is nargs+
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    cmd = next(line for line in (r.stdout + r.stderr).splitlines()
+               if "lsm data bmi-frames" in line)
+    split = json.loads(shlex.split(cmd.split("--split", 1)[1])[0])
+    assert split["max_train_images"] == 300 and split["max_test_images"] == 100
+    assert split["val_fraction"] == 0.1
 
 
 def test_make_run_recovers_after_a_kill(tmp_path):
@@ -143,6 +166,38 @@ def test_make_run_recovers_after_a_kill(tmp_path):
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "simulate_dataset" in again.stdout + again.stderr  # the cut-off job is redone
     assert (work / target).is_file()
+
+
+def test_recover_leaves_a_live_run_alone(tmp_path):
+    """A lock held by a snakemake still running in that directory is not removed."""
+    import subprocess
+    import sys
+
+    locks = tmp_path / ".snakemake" / "locks"
+    locks.mkdir(parents=True)
+    (locks / "0.input.lock").write_text("x")
+    live = subprocess.Popen(["bash", "-c", "exec -a snakemake sleep 60"], cwd=tmp_path)
+    try:
+        r = subprocess.run([sys.executable, "-m", "lsm", "workflow", "recover", "--directory",
+                            str(tmp_path)], capture_output=True, text=True, timeout=60)
+    finally:
+        live.kill()
+        live.wait()
+    assert r.returncode == 2 and "still running" in r.stderr and str(live.pid) in r.stderr
+    assert (locks / "0.input.lock").exists()
+    r = subprocess.run([sys.executable, "-m", "lsm", "workflow", "recover", "--directory",
+                        str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "interrupted" in r.stdout and not any(locks.iterdir())
+
+
+def test_notebook_parameters_keep_json_numbers_that_yaml_1_1_reads_as_text():
+    """papermill's -y goes through PyYAML (YAML 1.1): JSON's 1e-05 would become "1e-05"."""
+    from lsm.runner import notebook_params
+
+    p = notebook_params([("input_path", "x.npz")], json.dumps({"train": {"lr": 1e-05}}))
+    assert p == {"input_path": "x.npz", "train": {"lr": 1e-05}}
+    assert isinstance(p["train"]["lr"], float)
+    assert notebook_params([], "a: 1") == {"a": 1}  # YAML still accepted by hand
 
 
 def test_a_stage_notebook_reports_bad_input_as_one_line(tmp_path):

@@ -49,6 +49,12 @@ def parent(path):
     return str(Path(path).parent)
 
 
+def as_path(path):
+    """A user path as a command argument: a relative one starting with '-' gets './' so
+    that no command reads it as an option."""
+    return f"./{path}" if str(path).startswith("-") else str(path)
+
+
 def dataset_cfg(name):
     return config["datasets"][name]
 
@@ -64,7 +70,7 @@ def dataset_root(name):
     if ds["source"] == "simulated":
         return f"resources/datasets/{name}/simulated"
     if ds.get("data_dir"):
-        return ds["data_dir"]
+        return as_path(ds["data_dir"])
     return {"nmnist": "resources/datasets/nmnist/real/NMNIST"}.get(
         name, f"resources/datasets/{name}/real"
     )
@@ -76,7 +82,7 @@ def dataset_input(name):
     if ds["source"] == "simulated":
         return f"resources/datasets/{name}/simulated/MANIFEST.json"
     if ds.get("data_dir"):
-        return ds["data_dir"]
+        return as_path(ds["data_dir"])
     return f"resources/datasets/{name}/real/MANIFEST.json"
 
 
@@ -86,8 +92,8 @@ def bmi_paths():
     if ds["source"] == "simulated":
         base = "resources/datasets/bmi/simulated"
         return f"{base}/singleLetters.mat", f"{base}/emnist", [f"{base}/MANIFEST.json"]
-    wdir = ds.get("willett_dir") or "resources/datasets/bmi/real/willett"
-    edir = ds.get("emnist_dir") or "resources/datasets/bmi/real/emnist"
+    wdir = as_path(ds.get("willett_dir") or "resources/datasets/bmi/real/willett")
+    edir = as_path(ds.get("emnist_dir") or "resources/datasets/bmi/real/emnist")
     mat = f"{wdir}/singleLetters.mat"
     return mat, edir, [mat, f"{edir}/emnist-letters-test-labels-idx1-ubyte"]
 
@@ -335,7 +341,7 @@ def energy_constants():
     """The constants file: relative to the working directory, else to the repository."""
     path = Path(config["energy"]["constants"])
     if path.is_absolute() or path.exists():
-        return str(path)
+        return as_path(path)
     return str(REPO / path)
 
 

@@ -135,7 +135,7 @@ rule datasets_qc:
     """Simulated beside real: frames, rates, class counts, cochleagram, raster, calibration."""
     input:
         nb=nb_path("00_datasets.ipynb"),
-        data=qc_inputs(),
+        data=lambda wc: qc_inputs(),
     output:
         nb="results/notebooks/datasets_qc/datasets.ipynb",
         calibration="results/data_qc/calibration.json",

@@ -5,7 +5,7 @@ rule energy:
     """Energy tables (RRAM breakdown, digital baselines, ratios) and the sensitivity figure."""
     input:
         workloads=lambda wc: expand("results/metrics/workload/{encoder}.json", encoder=energy_encoders()),
-        constants=energy_constants(),
+        constants=lambda wc: energy_constants(),
         measured="results/metrics/energy/gpu_measured.json",
     output:
         csv="results/tables/energy.csv",
