@@ -23,7 +23,7 @@ import numpy as np
 
 from lsm.errors import DataFormatError
 from lsm.io import emnist, willett
-from lsm.splits import stratified_val_split
+from lsm.splits import SEED_MAX, check_bool, check_int, check_real, stratified_val_split
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,12 @@ class LetterPrep:
     gain: float = 0.4  # max_is_present_for / N_ts = 20 / 50 in the authors' transformRate
     paper_normalize: bool = True
     shared_noise: bool = False
+
+    def __post_init__(self) -> None:
+        check_int("LetterPrep", "n_steps", self.n_steps, 1, 100_000)
+        check_real("LetterPrep", "gain", self.gain, 0.0, 1.0, lo_open=True)
+        check_bool("LetterPrep", "paper_normalize", self.paper_normalize)
+        check_bool("LetterPrep", "shared_noise", self.shared_noise)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -64,6 +70,17 @@ class BMISplit:
     max_test_images: int = 100
     val_fraction: float = 0.1
     split_seed: int = 0
+
+    def __post_init__(self) -> None:
+        """The config schema's ranges: a value outside them fails deep in numpy or gives
+        an empty split (no test trials, one train image to split)."""
+        check_int("BMISplit", "n_test_trials", self.n_test_trials, 1, 25)
+        check_int("BMISplit", "n_val_trials", self.n_val_trials, 1, 25)
+        check_int("BMISplit", "max_train_images", self.max_train_images, 2, 1_000_000)
+        check_int("BMISplit", "max_test_images", self.max_test_images, 1, 1_000_000)
+        check_real("BMISplit", "val_fraction", self.val_fraction, 0.0, 1.0, lo_open=True,
+                   hi_open=True)
+        check_int("BMISplit", "split_seed", self.split_seed, 0, SEED_MAX)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -102,26 +119,30 @@ def _first_per_letter(labels: np.ndarray, n: int) -> np.ndarray:
 def letter_frames(emnist_dir: str | Path, prep: LetterPrep, split: BMISplit
                   ) -> dict[str, np.ndarray]:
     """Rate-coded letter frames per split (validation: a stratified part of the kept
-    EMNIST-train images). Keys ``x_{split}`` uint8 [N, n_steps, 784] and ``y_{split}``."""
-    out = {}
-    for s, cap in (("train", split.max_train_images), ("test", split.max_test_images)):
+    EMNIST-train images). Keys ``x_{split}`` uint8 [N, n_steps, 784] and ``y_{split}``.
+
+    Both splits are read and checked before any frame is made: every letter needs at
+    least 2 kept train images (the validation split takes one) and 1 test image."""
+    kept = {}
+    for s, cap, need, why in (
+            ("train", split.max_train_images, 2, "the validation split needs at least 2 "
+             "of every letter."),
+            ("test", split.max_test_images, 1, "every letter needs at least 1 test image.")):
         images, labels = emnist.read_letters(emnist_dir, s)
         keep = _first_per_letter(labels - 1, cap)
         images, labels = images[keep], labels[keep] - 1
-        if s == "train":
-            counts = np.bincount(labels, minlength=26)
-            if counts.min() < 2:  # the stratified validation split needs two of each
-                c = int(counts.argmin())
-                raise DataFormatError(emnist.letters_paths(emnist_dir, s)[1],
-                                      f"letter '{willett.LETTERS[c]}' has {counts[c]} train "
-                                      "image(s); the validation split needs at least 2 of "
-                                      "every letter.", "use the full EMNIST letters files.")
-            tr, va = stratified_val_split(labels, split.val_fraction, split.split_seed)
-            out["x_train"] = prep(images[tr], seed=split.split_seed * 3 + 1)
-            out["y_train"] = labels[tr]
-            out["x_val"] = prep(images[va], seed=split.split_seed * 3 + 2)
-            out["y_val"] = labels[va]
-        else:
-            out["x_test"] = prep(images, seed=split.split_seed * 3 + 3)
-            out["y_test"] = labels
+        counts = np.bincount(labels, minlength=26)
+        if counts.min() < need:
+            c = int(counts.argmin())
+            raise DataFormatError(emnist.letters_paths(emnist_dir, s)[1],
+                                  f"letter '{willett.LETTERS[c]}' has {counts[c]} {s} "
+                                  f"image(s); {why}", "use the full EMNIST letters files.")
+        kept[s] = images, labels
+    images, labels = kept["train"]
+    tr, va = stratified_val_split(labels, split.val_fraction, split.split_seed)
+    out = {"x_train": prep(images[tr], seed=split.split_seed * 3 + 1), "y_train": labels[tr],
+           "x_val": prep(images[va], seed=split.split_seed * 3 + 2), "y_val": labels[va]}
+    images, labels = kept["test"]
+    out["x_test"] = prep(images, seed=split.split_seed * 3 + 3)
+    out["y_test"] = labels
     return out

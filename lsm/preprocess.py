@@ -7,6 +7,7 @@ per step. Frames are binary: a pixel is 1 in a bin if it fired at least once the
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -15,7 +16,10 @@ import tonic.transforms as tt
 from tqdm import tqdm
 
 from lsm.io import nmnist, ntidigits
-from lsm.splits import group_val_split, stratified_val_split
+from lsm.splits import check_int, check_real, group_val_split, stratified_val_split
+
+N_BINS_MAX = 100_000  # the config schema's bound on time steps
+BINNINGS = ("per_sample_chunks", "fixed")
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,11 @@ class ToBinaryFrames:
         return frames
 
 
+def _check_split_args(val_fraction: float, split_seed: int) -> None:
+    check_real("frames", "val_fraction", val_fraction, 0.0, 1.0, lo_open=True, hi_open=True)
+    check_int("frames", "split_seed", split_seed, 0, 2**63 - 1)
+
+
 @dataclass(frozen=True)
 class VisualPrep:
     """The full N-MNIST preprocessing chain, hashable and recordable."""
@@ -62,6 +71,15 @@ class VisualPrep:
     polarity: int = 0
     n_bins: int = 50
     window_us: int = 315_000
+
+    def __post_init__(self) -> None:
+        """Refuse values that would give wrong frames silently (a crop wider than the
+        34x34 sensor, a polarity no event has) or fail deep in numpy (0 bins)."""
+        w = nmnist.SENSOR_SIZE[0]
+        check_int("VisualPrep", "crop", self.crop, 1, w)
+        check_int("VisualPrep", "polarity", self.polarity, 0, nmnist.SENSOR_SIZE[2] - 1)
+        check_int("VisualPrep", "n_bins", self.n_bins, 1, N_BINS_MAX)
+        check_int("VisualPrep", "window_us", self.window_us, 1, 10**9)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -81,9 +99,11 @@ def nmnist_frames(
     Keys: ``x_train`` uint8 [N, T, C], ``y_train`` int64 [N], likewise ``_val`` and
     ``_test``. Validation is a stratified part of Train (seeded by `split_seed`).
     """
+    _check_split_args(val_fraction, split_seed)  # before any file is read
     out: dict[str, np.ndarray] = {}
+    listed = nmnist.list_splits(root)  # both listed (and their classes compared) first
     for split in ("Train", "Test"):
-        items = nmnist.list_split(root, split)
+        items = listed[split]
         xs = np.stack(
             [prep(nmnist.read_bin(f)) for f, _ in tqdm(items, desc=f"frames {split}",
                                                        disable=not progress, mininterval=2)]
@@ -112,6 +132,14 @@ class AudioPrep:
     binning: str = "per_sample_chunks"
     n_bins: int = 129
     bin_ms: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.binning not in BINNINGS:
+            raise ValueError(f"AudioPrep.binning must be one of {', '.join(BINNINGS)}, not "
+                             f"{self.binning!r}.")
+        check_int("AudioPrep", "n_bins", self.n_bins, 1, N_BINS_MAX)
+        check_real("AudioPrep", "bin_ms", self.bin_ms, 0.0, math.inf, lo_open=True,
+                   hi_open=True)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -144,9 +172,14 @@ def ntidigits_frames(
     Validation holds out whole train *speakers*, so no voice is in both. Also returns
     ``speakers_{split}`` (speaker codes) for audits.
     """
+    _check_split_args(val_fraction, split_seed)  # before any file is read
     out: dict[str, np.ndarray] = {}
+    classes: dict[str, set[int]] = {}
     for split in ("train", "test"):
         utts = ntidigits.read_split(path, split, single_digits=True)
+        classes[split] = {u.label for u, _ in utts}
+        if split == "test":  # before any test frame is made
+            ntidigits.check_same_classes(path, classes)
         xs = np.stack([prep(ev) for _, ev in tqdm(utts, desc=f"frames {split}",
                                                   disable=not progress, mininterval=2)])
         ys = np.array([u.label for u, _ in utts], dtype=np.int64)

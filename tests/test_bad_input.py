@@ -21,7 +21,7 @@ from lsm.bmi import BMISplit, LetterPrep, letter_frames
 from lsm.errors import DataFormatError
 from lsm.events import make_events, validate_events
 from lsm.io import emnist, nmnist, ntidigits, willett
-from lsm.preprocess import AudioPrep, ntidigits_frames
+from lsm.preprocess import AudioPrep, VisualPrep, nmnist_frames, ntidigits_frames
 from lsm.stages import load_npz
 
 
@@ -510,11 +510,11 @@ def test_a_missing_or_malformed_workload_json_names_the_file(tmp_path):
     from lsm.stages import _encode_cost
 
     missing = tmp_path / "workload" / "lsm_nmnist.json"
-    with pytest.raises(DataFormatError, match="lsm_nmnist.json"):
+    with pytest.raises(DataFormatError, match=r"lsm_nmnist\.json"):
         _encode_cost(missing, seed=0, n_samples=10)
     bad = tmp_path / "w.json"
     bad.write_text('{"experiment": "workload"')  # truncated
-    with pytest.raises(DataFormatError, match="w.json.*metrics JSON"):
+    with pytest.raises(DataFormatError, match=r"w\.json.*metrics JSON"):
         _encode_cost(bad, seed=0, n_samples=10)
     doc = {"experiment": "workload", "dataset": "nmnist", "model": "LSM", "variant": "s",
            "data_source": "simulated", "selection": "none",
@@ -524,3 +524,334 @@ def test_a_missing_or_malformed_workload_json_names_the_file(tmp_path):
         _encode_cost(bad, seed=0, n_samples=10)
     with pytest.raises(DataFormatError, match="seed 3"):
         _encode_cost(bad, seed=3, n_samples=10)
+
+
+# --- 8. HDF5 declared sizes against stored bytes --------------------------------------------
+
+def _sparse_h5(path: Path, n_events: dict[str, int], split: str = "train") -> Path:
+    """Utterances declaring `n` events each in gzip chunks of 1000, only the first chunk
+    written: the rest reads as the fill value, so a tiny file inflates on reading."""
+    with h5py.File(path, "w") as f:
+        ga, gt = f.create_group(f"{split}_addresses"), f.create_group(f"{split}_timestamps")
+        for key, n in n_events.items():
+            for g, dtype, fill in ((ga, "u1", 5), (gt, "f8", 0.5)):
+                ds = g.create_dataset(key, shape=(n,), dtype=dtype, chunks=(1000,),
+                                      compression="gzip", fillvalue=fill)
+                ds[:1000] = fill
+        f.create_dataset(f"{split}_labels", data=np.array([k.encode() for k in n_events]))
+    return path
+
+
+def test_hdf5_declared_size_far_beyond_stored_bytes_is_refused(tmp_path):
+    """Under the per-utterance cap, yet 16 MB from a file of a few KB (the reviewer's
+    two utterances of 4e7 events took 3 GB): refused from the storage size, unread."""
+    p = _sparse_h5(tmp_path / "n-tidigits.hdf5", {"man-aa-a-1": 2_000_000})
+    assert p.stat().st_size < 100_000
+    _raises(lambda: ntidigits.read_split(p, "train"), p, "'/train_addresses/man-aa-a-1' "
+            "declares 2000000 events (2000000 bytes) but stores only", "limit 50x",
+            "unwritten fill")
+
+
+def test_hdf5_many_small_inflated_utterances_hit_the_split_bound(tmp_path):
+    """Each utterance stays under the 1 MiB below which the ratio is not checked, but
+    together they declare far more than 50x the file: the split's bound refuses them."""
+    p = _sparse_h5(tmp_path / "n-tidigits.hdf5",
+                   {f"man-s{i}-a-{i % 9 + 1}": 120_000 for i in range(30)})
+    _raises(lambda: ntidigits.read_split(p, "train"), p, "split 'train' declares",
+            "more than 50x the file's", "bytes")
+
+
+def test_hdf5_total_events_of_a_split_are_bounded(tmp_path, monkeypatch):
+    p = tmp_path / "n-tidigits.hdf5"
+    ntidigits.write_file(p, {"train": [(f"man-a{i}-a-1", [0.1, 0.2, 0.3], [1, 2, 3])
+                                       for i in range(3)]})
+    monkeypatch.setattr(ntidigits, "MAX_SPLIT_EVENTS", 8)
+    _raises(lambda: ntidigits.read_split(p, "train"), p, "split 'train' declares more "
+            "than 8 events in all (by utterance 'man-a2-a-1')")
+
+
+def test_hdf5_compressed_real_looking_events_and_the_writer_pass(tmp_path):
+    """The guards leave real data alone: events gzip-compressed with shuffle (a few x)
+    are read unchanged, and the simulator's writer stores them uncompressed (1x)."""
+    rng = np.random.default_rng(0)
+    n = 300_000  # above the 1 MiB floor, so the ratio is checked
+    ts = np.sort(rng.uniform(0, 1.2, n)).astype(np.float32)
+    addr = rng.integers(0, 64, n).astype(np.uint8)
+    p = tmp_path / "n-tidigits.hdf5"
+    with h5py.File(p, "w") as f:
+        for g, data in (("train_addresses", addr), ("train_timestamps", ts)):
+            f.create_group(g).create_dataset("man-aa-a-7", data=data, compression="gzip",
+                                             compression_opts=9, shuffle=True)
+            assert f[g]["man-aa-a-7"].id.get_storage_size() < data.nbytes
+        f.create_dataset("train_labels", data=np.array([b"man-aa-a-7"]))
+    (_, ev), = ntidigits.read_split(p, "train")
+    assert ev["x"].tolist() == addr.tolist()
+    ntidigits.write_file(p, {"train": [("man-aa-a-7", ts, addr)]})
+    with h5py.File(p, "r") as f:
+        ds = f["train_timestamps"]["man-aa-a-7"]
+        assert ds.compression is None and ds.id.get_storage_size() == ds.nbytes
+    assert ntidigits.read_split(p, "train")[0][1].size == n
+
+
+# --- 9. incomplete or duplicated data -------------------------------------------------------
+
+def test_ntidigits_duplicate_key_is_refused(tmp_path):
+    """A key listed twice read the same utterance twice: a doubled train sample."""
+    p = _h5(tmp_path / "n-tidigits.hdf5", [("man-aa-a-7", [0.1], [1])],
+            labels=np.array([b"man-aa-a-7", b"woman-bb-a-z", b"man-aa-a-7"]))
+    _raises(lambda: ntidigits.read_split(p, "train"), p, "'/train_labels' lists the "
+            "utterance key 'man-aa-a-7' twice (entries 0 and 2)")
+
+
+def _utts(*keys: str) -> list:
+    return [(k, [0.1, 0.2], [1, 2]) for k in keys]
+
+
+@pytest.mark.parametrize(("train", "test", "words"), [
+    (("man-aa-a-1", "man-bb-a-1", "man-aa-a-2", "man-bb-a-2"), ("woman-cc-a-1",),
+     "split 'test' holds no single-digit utterance of 'two', which split 'train' holds"),
+    (("man-aa-a-1", "man-bb-a-1"), ("woman-cc-a-1", "woman-cc-a-o", "woman-cc-a-z"),
+     "split 'train' holds no single-digit utterance of 'zero', 'oh', which split 'test'"),
+])
+def test_ntidigits_train_and_test_must_hold_the_same_classes(tmp_path, train, test, words):
+    p = tmp_path / "n-tidigits.hdf5"
+    ntidigits.write_file(p, {"train": _utts(*train), "test": _utts(*test)})
+    _raises(lambda: ntidigits_frames(p, AudioPrep(n_bins=4), 0.5, 0, progress=False), p,
+            words, "both splits must hold the same classes")
+
+
+def test_ntidigits_a_consistent_subset_of_classes_is_allowed(tmp_path):
+    p = tmp_path / "n-tidigits.hdf5"
+    ntidigits.write_file(p, {"train": _utts("man-aa-a-1", "man-bb-a-1", "man-aa-a-o",
+                                            "man-bb-a-o", "man-aa-a-12"),
+                             "test": _utts("woman-cc-a-o", "woman-cc-a-1")})
+    out = ntidigits_frames(p, AudioPrep(n_bins=4), 0.5, 0, progress=False)
+    assert set(out["y_test"].tolist()) == {1, 10} and out["x_train"].shape[1:] == (4, 64)
+
+
+def _nmnist_tree(root: Path, classes: dict[str, tuple[int, ...]], n: int = 2) -> Path:
+    ev = make_events([1, 2], [1, 2], [5, 9], [0, 1])
+    for split, digits in classes.items():
+        for d in digits:
+            for i in range(n):
+                nmnist.write_bin(root / split / str(d) / f"{i:05d}.bin", ev)
+    return root
+
+
+def test_nmnist_unlistable_class_folder_is_refused(tmp_path):
+    """Path.glob swallowed EACCES and listed the folder as empty: its class vanished.
+    Root ignores chmod, so the refusal is mocked at os.scandir."""
+    import os
+
+    root = _nmnist_tree(tmp_path, {"Train": (0, 1, 2), "Test": (0, 1, 2)})
+    real = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if Path(path) == root / "Train" / "2":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    with mock.patch("os.scandir", scandir):
+        _raises(lambda: nmnist.list_split(root, "Train"), "2",
+                "cannot be listed (Permission denied)", "readable")
+        _raises(lambda: nmnist.list_splits(root), "2", "cannot be listed")
+
+
+def test_nmnist_empty_class_folder_is_refused(tmp_path):
+    root = _nmnist_tree(tmp_path, {"Train": (0, 1), "Test": (0, 1)})
+    (root / "Train" / "3").mkdir()
+    (root / "Train" / "3" / "notes.txt").write_text("x")
+    _raises(lambda: nmnist.list_split(root, "Train"), "3",
+            "class folder 'Train/3' holds no .bin files")
+
+
+@pytest.mark.parametrize(("classes", "where", "words"), [
+    ({"Train": (0, 1, 2), "Test": (0, 1)}, "Test",
+     "has no folder for digit(s) 2, which Train holds ('Train/2')"),
+    ({"Train": (0, 1), "Test": (0, 1, 5, 7)}, "Train",
+     "has no folder for digit(s) 5, 7, which Test holds ('Test/5', 'Test/7')"),
+])
+def test_nmnist_train_and_test_must_hold_the_same_classes(tmp_path, classes, where, words):
+    root = _nmnist_tree(tmp_path / "d", classes)
+    _raises(lambda: nmnist.list_splits(root), where, words, "the same classes")
+    _raises(lambda: nmnist_frames(root, VisualPrep(n_bins=2), 0.5, 0, progress=False),
+            where, words)
+
+
+def test_nmnist_a_consistent_subset_of_digits_is_allowed(tmp_path):
+    root = _nmnist_tree(tmp_path, {"Train": (0, 1), "Test": (0, 1)})
+    out = nmnist_frames(root, VisualPrep(n_bins=2), 0.5, 0, progress=False)
+    assert set(out["y_test"].tolist()) == {0, 1} and out["x_test"].shape == (4, 2, 256)
+
+
+def test_nmnist_empty_or_marker_only_bin_holds_no_events(tmp_path):
+    p = tmp_path / "00001.bin"
+    p.write_bytes(b"")
+    _raises(lambda: nmnist.read_bin(p), p, "holds no events (0 bytes)", "re-download")
+    p.write_bytes(bytes([0, 240, 0, 0, 0]) * 2)  # two timestamp-overflow markers
+    _raises(lambda: nmnist.read_bin(p), p, "holds no events, only 2 timestamp-overflow")
+
+
+def test_nmnist_folder_named_bin_is_refused(tmp_path):
+    root = _nmnist_tree(tmp_path, {"Train": (0,)})
+    (root / "Train" / "0" / "00009.bin").mkdir()
+    _raises(lambda: nmnist.list_split(root, "Train"), "00009.bin", "is a folder, not an "
+            "N-MNIST .bin sample")
+
+
+def _letters(folder: Path, split: str, missing: int | None = None, n: int = 3) -> None:
+    labels = np.repeat(np.arange(1, 27), n)
+    if missing is not None:
+        labels = labels[labels != missing]
+    emnist.write_letters(folder, split, np.zeros((labels.size, 28, 28), np.uint8), labels)
+
+
+def test_emnist_letter_without_test_image(tmp_path):
+    """Without this, bmi-frames exited 0 with 25 letters in test."""
+    _letters(tmp_path, "train")
+    _letters(tmp_path, "test", missing=19)  # 's'
+    _raises(lambda: letter_frames(tmp_path, LetterPrep(n_steps=2), BMISplit()),
+            "emnist-letters-test-labels-idx1-ubyte", "letter 's' has 0 test image(s)",
+            "every letter needs at least 1 test image")
+
+
+# --- 10. the command line: both outputs or neither, arguments checked ----------------------
+
+def _bmi_inputs(tmp_path: Path) -> tuple[Path, Path]:
+    mat = tmp_path / "w" / "singleLetters.mat"
+    mat.parent.mkdir()
+    scipy.io.savemat(mat, {f"neuralActivityCube_{c}": np.zeros((7, willett.N_BINS,
+                                                                 willett.N_CHANNELS), np.uint8)
+                           for c in willett.LETTERS})
+    _letters(tmp_path / "e", "train")
+    _letters(tmp_path / "e", "test", missing=19)
+    return mat, tmp_path / "e"
+
+
+def test_cli_bmi_frames_writes_nothing_when_emnist_is_bad(tmp_path, capsys):
+    from lsm.cli import main
+
+    mat, em = _bmi_inputs(tmp_path)
+    argv = ["data", "bmi-frames", "--mat", str(mat), "--emnist", str(em), "--prep",
+            '{"n_steps": 2}', "--split", "{}", "--out-neural", str(tmp_path / "n.npz"),
+            "--out-letters", str(tmp_path / "l.npz")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lsm: error:") and "letter 's' has 0 test image(s)" in err, err
+    assert not (tmp_path / "n.npz").exists() and not (tmp_path / "l.npz").exists()
+    _letters(em, "test")
+    assert main(argv) == 0
+    assert (tmp_path / "n.npz").is_file() and (tmp_path / "l.npz").is_file()
+
+
+@pytest.mark.parametrize(("kind", "prep", "words"), [
+    ("nmnist", {"bogus": 1}, "--prep: unknown field(s) 'bogus'; VisualPrep takes crop, "
+     "polarity, n_bins, window_us."),
+    ("nmnist", {"n_bins": 0}, "--prep: VisualPrep.n_bins must be an integer in 1..100000, "
+     "not 0."),
+    ("nmnist", {"crop": 99}, "VisualPrep.crop must be an integer in 1..34, not 99."),
+    ("nmnist", {"polarity": 5}, "VisualPrep.polarity must be an integer in 0..1, not 5."),
+    ("nmnist", {"window_us": 0}, "VisualPrep.window_us must be an integer in 1..1000000000"),
+    ("nmnist", {"n_bins": "5"}, "VisualPrep.n_bins must be an integer in 1..100000, not '5' "
+     "(str)."),
+    ("nmnist", {"n_bins": 5.0}, "not 5.0 (float)."),
+    ("ntidigits", {"binning": "linear"}, "--prep: AudioPrep.binning must be one of "
+     "per_sample_chunks, fixed, not 'linear'."),
+    ("ntidigits", {"bin_ms": 0}, "AudioPrep.bin_ms must be a number in (0, inf), not 0."),
+])
+def test_cli_frames_bad_prep_is_one_line_error(tmp_path, capsys, kind, prep, words):
+    from lsm.cli import main
+
+    root = _nmnist_tree(tmp_path / "d", {"Train": (0, 1), "Test": (0, 1)})
+    if kind == "ntidigits":
+        root = tmp_path / "n-tidigits.hdf5"
+        ntidigits.write_file(root, {"train": _utts("man-aa-a-1", "man-bb-a-1"),
+                                    "test": _utts("woman-cc-a-1")})
+    out = tmp_path / "f.npz"
+    assert main(["data", "frames", kind, "--root", str(root), "--prep", json.dumps(prep),
+                 "--val-fraction", "0.5", "--split-seed", "0", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lsm: error: --prep:") and words in err, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("arg", "value", "words"), [
+    ("--val-fraction", "1.5", "must lie strictly between 0 and 1, not 1.5"),
+    ("--val-fraction", "0", "must lie strictly between 0 and 1, not 0"),
+    ("--val-fraction", "nan", "must lie strictly between 0 and 1, not nan"),
+    ("--val-fraction", "half", "not a number: 'half'"),
+    ("--split-seed", "-1", "a seed must be in 0..4294967295, not -1"),
+    ("--split-seed", "1.5", "not an integer: '1.5'"),
+])
+def test_cli_frames_bad_split_arguments_are_usage_errors(tmp_path, capsys, arg, value, words):
+    from lsm.cli import main
+
+    argv = {"--root": str(tmp_path), "--prep": "{}", "--val-fraction": "0.5",
+            "--split-seed": "0", "--out": str(tmp_path / "f.npz"), arg: value}
+    with pytest.raises(SystemExit) as exc:
+        main(["data", "frames", "nmnist", *[x for kv in argv.items() for x in kv]])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {arg}: {words}" in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(("split", "prep", "words"), [
+    ({"val_fraction": 1.5}, {}, "--split: BMISplit.val_fraction must be a number in (0, 1), "
+     "not 1.5."),
+    ({"split_seed": -1}, {}, "--split: BMISplit.split_seed must be an integer in "
+     "0..4294967295, not -1."),
+    ({"n_test_trials": 0}, {}, "BMISplit.n_test_trials must be an integer in 1..25, not 0."),
+    ({"max_train_images": 1}, {}, "BMISplit.max_train_images must be an integer in "
+     "2..1000000"),
+    ({"bogus": 1}, {}, "--split: unknown field(s) 'bogus'; BMISplit takes n_test_trials"),
+    ({}, {"gain": 2.0}, "--prep: LetterPrep.gain must be a number in (0, 1], not 2.0."),
+    ({}, {"n_steps": 0}, "--prep: LetterPrep.n_steps must be an integer in 1..100000"),
+    ({}, {"shared_noise": 1}, "--prep: LetterPrep.shared_noise must be true or false, not 1"),
+])
+def test_cli_bmi_frames_bad_split_or_prep(tmp_path, capsys, split, prep, words):
+    from lsm.cli import main
+
+    rc = main(["data", "bmi-frames", "--mat", str(tmp_path / "singleLetters.mat"),
+               "--emnist", str(tmp_path), "--prep", json.dumps(prep), "--split",
+               json.dumps(split), "--out-neural", str(tmp_path / "n.npz"), "--out-letters",
+               str(tmp_path / "l.npz")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("lsm: error: --") and words in err, err
+
+
+@pytest.mark.parametrize(("kind", "params", "words"), [
+    ("nmnist", {}, "--params: missing key(s) 'n_train_per_class', 'n_test_per_class', "
+     "'seed'; `lsm data simulate nmnist` needs n_train_per_class, n_test_per_class, seed "
+     "(and optionally dvs)."),
+    ("ntidigits", {"n_train_speakers": 2, "n_test_speakers": 1},
+     "missing key(s) 'seed'; `lsm data simulate ntidigits` needs n_train_speakers"),
+    ("bmi", {"n_images_train_per_letter": 2, "n_images_test_per_letter": 1, "seed": 0,
+             "n_letters": 3}, "--params: unknown key(s) 'n_letters'"),
+    ("nmnist", {"n_train_per_class": 1, "n_test_per_class": 1, "seed": 0},
+     "--params: n_train_per_class must be an integer in 2..500, not 1."),
+    ("nmnist", {"n_train_per_class": 2, "n_test_per_class": 1, "seed": -3},
+     "--params: seed must be an integer in 0..4294967295, not -3."),
+    ("nmnist", {"n_train_per_class": 2, "n_test_per_class": 1, "seed": 0, "dvs": {"x": 1}},
+     "--params: dvs: unknown field(s) 'x'; DVSParams takes"),
+])
+def test_cli_simulate_bad_params(tmp_path, capsys, kind, params, words):
+    from lsm.cli import main
+
+    out = tmp_path / "sim"
+    assert main(["data", "simulate", kind, "--out", str(out), "--params",
+                 json.dumps(params)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lsm: error:") and words in err, err
+    assert not out.exists()
+
+
+def test_prep_and_split_dataclasses_refuse_bad_values():
+    """Library callers get the same refusal (a ValueError naming the field)."""
+    for make, words in ((lambda: VisualPrep(crop=0), "VisualPrep.crop"),
+                        (lambda: AudioPrep(n_bins=-1), "AudioPrep.n_bins"),
+                        (lambda: LetterPrep(gain=float("nan")), "LetterPrep.gain"),
+                        (lambda: BMISplit(val_fraction=0.0), "BMISplit.val_fraction")):
+        with pytest.raises(ValueError, match=words):
+            make()
+    assert VisualPrep(n_bins=5, window_us=50) == VisualPrep(16, 0, 5, 50)
+    assert AudioPrep(bin_ms=10) == AudioPrep(bin_ms=10.0)

@@ -15,6 +15,7 @@ Folder layout: ``<root>/{Train,Test}/<digit>/<NNNNN>.bin``; the folder name is t
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ _T_MAX = (1 << 23) - 1
 # be read whole into memory)
 MAX_BIN_BYTES = 64 << 20
 _DIGITS = tuple(str(d) for d in range(10))
+SPLITS = ("Train", "Test")
 
 
 def read_bin(path: str | Path) -> np.ndarray:
@@ -52,6 +54,9 @@ def read_bin(path: str | Path) -> np.ndarray:
     except OSError as exc:
         raise DataFormatError(path, f"cannot be read ({exc.strerror or exc}).",
                               "check that the file exists and is readable.") from exc
+    if raw.size == 0:
+        raise DataFormatError(path, "holds no events (0 bytes): a truncated download or an "
+                              "interrupted write.", "re-download or re-generate the dataset.")
     if raw.size % 5:
         raise DataFormatError(
             path,
@@ -73,6 +78,10 @@ def read_bin(path: str | Path) -> np.ndarray:
     if overflow.any():
         t += np.cumsum(overflow, dtype=np.int64) * _OVERFLOW_US
         ev = ev[~overflow]
+        if not ev.size:
+            raise DataFormatError(path, f"holds no events, only {overflow.size} timestamp-"
+                                  "overflow marker(s).", "re-download or re-generate the "
+                                  "dataset.")
     return validate_events(ev, SENSOR_SIZE, source=path)
 
 
@@ -105,8 +114,30 @@ def label_of_folder(name: str) -> int | None:
     return int(name) if name in _DIGITS else None
 
 
+def _scan(folder: Path) -> list[os.DirEntry]:
+    """The entries of `folder`, sorted by name. os.scandir raises where Path.glob would
+    silently list nothing (a folder that cannot be read: permission denied)."""
+    try:
+        with os.scandir(folder) as it:
+            return sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        raise DataFormatError(folder, f"cannot be listed ({exc.strerror or exc}).",
+                              "check that the folder exists and is readable.") from exc
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError as exc:
+        raise DataFormatError(entry.path, f"cannot be read ({exc.strerror or exc}).",
+                              "check the file's permissions.") from exc
+
+
 def list_split(root: str | Path, split: str) -> list[tuple[Path, int]]:
-    """List ``(file, label)`` of one split ('Train' or 'Test'), sorted by label then name."""
+    """List ``(file, label)`` of one split ('Train' or 'Test'), sorted by label then name.
+
+    Every class folder must hold at least one ``.bin`` file; a split may hold a subset
+    of the ten digits (:func:`list_splits` checks that Train and Test hold the same)."""
     root = Path(root)
     folder = root / split
     if not folder.is_dir():
@@ -117,21 +148,49 @@ def list_split(root: str | Path, split: str) -> list[tuple[Path, int]]:
             "point `data_dir` at an extracted copy of N-MNIST.",
         )
     items: list[tuple[Path, int]] = []
-    for digit_dir in sorted(folder.iterdir()):
-        if not digit_dir.is_dir():
+    for entry in _scan(folder):
+        if not _is_dir(entry):
             continue
+        digit_dir = folder / entry.name
         # exact ASCII names: str.isdigit() also accepts '99' and the Arabic-Indic '٣'
-        label = label_of_folder(digit_dir.name)
+        label = label_of_folder(entry.name)
         if label is None:
             raise DataFormatError(
-                digit_dir, f"class folder name {digit_dir.name!r} is not one of the digits "
+                digit_dir, f"class folder name {entry.name!r} is not one of the digits "
                 "0..9.", f"N-MNIST class folders are named 0 to 9; move or remove "
-                f"'{digit_dir.name}' from {folder}.")
-        items.extend((f, label) for f in sorted(digit_dir.glob("*.bin")))
+                f"'{entry.name}' from {folder}.")
+        bins = [e for e in _scan(digit_dir) if e.name.endswith(".bin")]
+        for e in bins:
+            if _is_dir(e):
+                raise DataFormatError(digit_dir / e.name, "is a folder, not an N-MNIST "
+                                      ".bin sample.", f"move or remove it from {digit_dir}.")
+        if not bins:
+            raise DataFormatError(digit_dir, f"class folder '{split}/{entry.name}' holds no "
+                                  ".bin files.", "re-download or re-extract N-MNIST (a "
+                                  "class folder is empty).")
+        items.extend((digit_dir / e.name, label) for e in bins)
     if not items:
         raise DataFormatError(folder, "no .bin files found.", "the dataset folder is empty.")
     return items
 
 
-__all__ = ["EVENT_DTYPE", "MAX_BIN_BYTES", "SENSOR_SIZE", "label_of_folder", "list_split",
-           "read_bin", "write_bin"]
+def list_splits(root: str | Path) -> dict[str, list[tuple[Path, int]]]:
+    """:func:`list_split` of Train and Test, which must hold the same digit classes (a
+    subset of 0..9 is allowed; a digit folder missing from one split is not)."""
+    root = Path(root)
+    out = {s: list_split(root, s) for s in SPLITS}
+    classes = {s: {lab for _, lab in items} for s, items in out.items()}
+    for s, other in (SPLITS, SPLITS[::-1]):
+        missing = sorted(classes[other] - classes[s])
+        if missing:
+            names = ", ".join(f"'{other}/{d}'" for d in missing)
+            raise DataFormatError(
+                root / s, f"has no folder for digit(s) {', '.join(map(str, missing))}, which "
+                f"{other} holds ({names}): Train and Test must hold the same classes.",
+                f"re-download or re-extract N-MNIST, or remove {names} to use the same "
+                "subset of digits in both splits.")
+    return out
+
+
+__all__ = ["EVENT_DTYPE", "MAX_BIN_BYTES", "SENSOR_SIZE", "SPLITS", "label_of_folder",
+           "list_split", "list_splits", "read_bin", "write_bin"]

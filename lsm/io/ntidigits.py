@@ -40,6 +40,16 @@ CLASS_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "e
 # declaring more is corrupt or not N-TIDIGITS (and would otherwise be allocated whole).
 MAX_EVENTS = 10**8
 MAX_UTTERANCES = 10**6
+# ... and over all utterances read from one split (~10^4 utterances of ~10^3-10^4 events).
+MAX_SPLIT_EVENTS = 5 * 10**8
+# A chunked, compressed dataset can declare far more than it stores (unwritten chunks read
+# as the fill value, and a chunk of one repeated value compresses ~1000x): its declared
+# size is refused beyond MAX_EXPANSION x its stored bytes, and a split's declared bytes
+# beyond MAX_EXPANSION x the file size. Real event times and addresses compress only a
+# few times (the simulator writes them uncompressed, 1x). Datasets below
+# EXPANSION_FLOOR bytes are not held to the ratio: there fixed overheads dominate.
+MAX_EXPANSION = 50
+EXPANSION_FLOOR = 1 << 20
 # Timestamps beyond this (s) are not an utterance; the bound also keeps t * 1e6 in int64.
 T_MAX_S = 1e6
 DIGIT_CHARS = frozenset("123456789zo")
@@ -133,6 +143,7 @@ def _keys(path: Path, f: h5py.File, split: str) -> list[str]:
                               f"{MAX_UTTERANCES} allowed.", _FIX_CORRUPT)
     raw = _h5(path, f"'{name}'", lambda: ds[()])
     keys = []
+    first: dict[str, int] = {}
     for i, k in enumerate(raw):
         if isinstance(k, bytes):
             try:
@@ -140,7 +151,12 @@ def _keys(path: Path, f: h5py.File, split: str) -> list[str]:
             except UnicodeDecodeError as exc:
                 raise DataFormatError(path, f"'{name}'[{i}] = {bytes(k)!r} is not UTF-8 text.",
                                       _FIX_CORRUPT) from exc
-        keys.append(str(k))
+        k = str(k)
+        if k in first:  # it would be read twice: a doubled sample, not a new one
+            raise DataFormatError(path, f"'{name}' lists the utterance key {k!r} twice (entries "
+                                  f"{first[k]} and {i}).", _FIX_CORRUPT)
+        first[k] = i
+        keys.append(k)
     return keys
 
 
@@ -155,8 +171,10 @@ def _group(path: Path, f: h5py.File, name: str) -> h5py.Group:
     return obj
 
 
-def _values(path: Path, grp: h5py.Group, key: str, what: str) -> np.ndarray:
-    """One utterance's addresses or timestamps, its declared size checked before reading."""
+def _dataset(path: Path, grp: h5py.Group, key: str, what: str
+             ) -> tuple[h5py.Dataset, int, str]:
+    """One utterance's addresses or timestamps dataset and its declared length, checked
+    (shape, dtype, declared against stored size) before anything is read."""
     name = f"{grp.name}/{key}"
     ds, shape, dtype = _lookup(path, grp, key, name)
     if not isinstance(ds, h5py.Dataset):
@@ -166,12 +184,27 @@ def _values(path: Path, grp: h5py.Group, key: str, what: str) -> np.ndarray:
     if shape is None or dtype is None or len(shape) != 1 or dtype.kind not in "iuf":
         raise DataFormatError(path, f"'{name}' is {_describe(ds, shape, dtype)}; expected a "
                               "1-D array of numbers.", _FIX_CORRUPT)
-    if shape[0] > MAX_EVENTS:
-        raise DataFormatError(path, f"'{name}' declares {shape[0]} events, more than the "
+    n = shape[0]
+    if n > MAX_EVENTS:
+        raise DataFormatError(path, f"'{name}' declares {n} events, more than the "
                               f"{MAX_EVENTS} allowed for one utterance.", _FIX_CORRUPT)
-    if shape[0] and _h5(path, f"'{name}'", ds.id.get_storage_size) == 0:
-        raise DataFormatError(path, f"'{name}' declares {shape[0]} events but stores no "
+    if not n:
+        return ds, n, name
+    stored = _h5(path, f"'{name}'", ds.id.get_storage_size)
+    if stored == 0:
+        raise DataFormatError(path, f"'{name}' declares {n} events but stores no "
                               "data.", _FIX_CORRUPT)
+    declared = n * dtype.itemsize
+    if declared > EXPANSION_FLOOR and declared > MAX_EXPANSION * stored:
+        raise DataFormatError(path, f"'{name}' declares {n} events ({declared} bytes) but "
+                              f"stores only {stored} bytes, {declared // stored}x less; real "
+                              f"event data compress at most a few times (limit "
+                              f"{MAX_EXPANSION}x), so most of it is unwritten fill or "
+                              "padding.", _FIX_CORRUPT)
+    return ds, n, name
+
+
+def _read(path: Path, ds: h5py.Dataset, name: str) -> np.ndarray:
     return np.asarray(_h5(path, f"'{name}'", lambda: ds[()]))
 
 
@@ -218,6 +251,7 @@ def read_split(
     path = Path(path)
     if not path.is_file():
         raise DataFormatError(path, "file not found.", "check datasets.ntidigits in the config.")
+    size = path.stat().st_size
     try:
         f = h5py.File(path, "r")
     except PermissionError as exc:
@@ -235,15 +269,29 @@ def read_split(
         g_addr = _group(path, f, f"{split}_addresses")
         g_ts = _group(path, f, f"{split}_timestamps")
         out = []
+        n_events = n_bytes = 0
         for key in keys:
             utt = Utterance.parse(key, path)
             if single_digits and not utt.single:
                 continue
-            addr = _values(path, g_addr, key, "addresses")
-            ts = _values(path, g_ts, key, "timestamps")
-            if addr.shape != ts.shape:
-                raise DataFormatError(path, f"utterance '{key}': {addr.size} addresses but "
-                                      f"{ts.size} timestamps.")
+            ds_addr, n_addr, name_addr = _dataset(path, g_addr, key, "addresses")
+            ds_ts, n_ts, name_ts = _dataset(path, g_ts, key, "timestamps")
+            if n_addr != n_ts:
+                raise DataFormatError(path, f"utterance '{key}': {n_addr} addresses but "
+                                      f"{n_ts} timestamps.")
+            n_events += n_addr
+            n_bytes += n_addr * (ds_addr.dtype.itemsize + ds_ts.dtype.itemsize)
+            if n_events > MAX_SPLIT_EVENTS:
+                raise DataFormatError(path, f"split '{split}' declares more than "
+                                      f"{MAX_SPLIT_EVENTS} events in all (by utterance "
+                                      f"'{key}'), more than any real split holds.",
+                                      _FIX_CORRUPT)
+            if n_bytes > MAX_EXPANSION * size + EXPANSION_FLOOR:
+                raise DataFormatError(path, f"split '{split}' declares {n_bytes} bytes of "
+                                      f"events by utterance '{key}', more than "
+                                      f"{MAX_EXPANSION}x the file's {size} bytes: most of "
+                                      "it is unwritten fill or padding.", _FIX_CORRUPT)
+            addr, ts = _read(path, ds_addr, name_addr), _read(path, ds_ts, name_ts)
             t_us = _times_us(path, key, ts)
             ev = make_events(_channels(path, key, addr), np.zeros_like(t_us), t_us,
                              np.zeros_like(t_us))
@@ -254,6 +302,19 @@ def read_split(
                               "use the full N-TIDIGITS file (isolated digits have one-"
                               "character digit keys such as 'man-ae-a-7').")
     return out
+
+
+def check_same_classes(path: str | Path, classes: dict[str, set[int]]) -> None:
+    """The splits' single-digit class sets (paper labels) must be equal: a class missing
+    from one split would be trained on but never tested, or tested but never learnt."""
+    (a, ca), (b, cb) = classes.items()
+    for s, mine, other, theirs in ((a, ca, b, cb), (b, cb, a, ca)):
+        missing = sorted(theirs - mine)
+        if missing:
+            names = ", ".join(f"'{CLASS_NAMES[c]}'" for c in missing)
+            raise DataFormatError(path, f"split '{s}' holds no single-digit utterance of "
+                                  f"{names}, which split '{other}' holds: both splits must "
+                                  "hold the same classes.", "use the full N-TIDIGITS file.")
 
 
 def write_file(path: str | Path, splits: dict[str, list[tuple[str, np.ndarray, np.ndarray]]]
