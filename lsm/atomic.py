@@ -29,7 +29,10 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to `path`; rename it onto `path` on success.
 
     The temporary name keeps the file's suffix (or `suffix`), so libraries that infer the
-    format from the extension (numpy, matplotlib) still work.
+    format from the extension (numpy, matplotlib) still work. The file gets the mode a
+    plain ``open(path, "w")`` would give it (0o666 less the umask), not the 0o600 of a
+    temporary file, so that others who share the results (a group on a cluster) can
+    read them.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -39,10 +42,31 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())  # after the writer, which may recreate it
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _umask() -> int:
+    """The process umask: from /proc where it is listed (reading it there changes
+    nothing), else by setting it and putting it back."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def write_text(path: str | Path, text: str) -> None:

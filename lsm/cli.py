@@ -223,11 +223,14 @@ def cmd_aggregate(args: argparse.Namespace) -> int:
     from lsm.results import aggregate, read_metrics, write_table
 
     docs = [read_metrics(p) for p in args.metrics]
-    if args.ratios:
+    paths: list[str] = list(args.metrics)
+    if args.ratios is not None:
         from lsm.ratios import ratio_docs
 
-        docs += ratio_docs(docs, args.ratios)
-    df = aggregate(docs, timing=args.timing)
+        ratios = ratio_docs(docs, args.ratios, paths)
+        docs += ratios
+        paths += [f"--ratios/{i}" for i in range(len(ratios))]
+    df = aggregate(docs, timing=args.timing, paths=paths)
     if args.only:
         df = df[df["metric"].isin(args.only.split(","))].reset_index(drop=True)
     write_table(df, args.out, args.title, args.caption)
@@ -236,22 +239,37 @@ def cmd_aggregate(args: argparse.Namespace) -> int:
 
 
 def cmd_plot_cost(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from lsm import plots
+    from lsm.errors import DataFormatError
+    from lsm.results import read_table
 
-    acc, cost = pd.read_csv(args.accuracy), pd.read_csv(args.cost)
+    acc, cost = read_table(args.accuracy), read_table(args.cost)
+    for path, df, what in ((args.accuracy, acc, (acc.split == "test")
+                            & (acc.metric == "accuracy")),
+                           (args.cost, cost, cost.metric == "total_macs_events")):
+        if not (what & (df.dataset == args.dataset)).any():
+            raise DataFormatError(path, f"has no rows of dataset '{args.dataset}' to plot "
+                                  f"(datasets: {sorted(set(df.dataset.astype(str)))}).",
+                                  "pass the table of that dataset's runs, or another "
+                                  "--dataset.")
     plots.accuracy_vs_cost(acc, cost, args.dataset, args.out)
     print(f"wrote {args.out}")
     return 0
 
 
 def cmd_plot_zeroshot(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from lsm import plots_retrieval
+    from lsm.errors import DataFormatError
+    from lsm.results import read_table
 
-    table, cost = pd.read_csv(args.table), pd.read_csv(args.cost)
+    table, cost = read_table(args.table), read_table(args.cost)
+    if not (table.metric == args.metric).any():
+        raise DataFormatError(args.table, f"has no rows of metric '{args.metric}' to plot "
+                              f"(metrics: {sorted(set(table.metric.astype(str)))[:10]}).",
+                              "pass the zero-shot table, or a --metric it holds.")
+    if not (cost.metric == "total_macs_events").any():
+        raise DataFormatError(args.cost, "has no rows of metric 'total_macs_events' to plot.",
+                              "pass the zero-shot training-cost table.")
     plots_retrieval.accuracy_vs_pd(table, args.metric, args.out_pd)
     plots_retrieval.accuracy_vs_cost(table, cost, args.metric, args.out_cost)
     print(f"wrote {args.out_pd} and {args.out_cost}")
@@ -259,22 +277,33 @@ def cmd_plot_zeroshot(args: argparse.Namespace) -> int:
 
 
 def cmd_energy(args: argparse.Namespace) -> int:
-
-    from lsm import plots_energy
-    from lsm.energy import energy_table, load_constants
+    from lsm import atomic, plots_energy
+    from lsm.energy import check_systems, energy_table, load_constants
+    from lsm.errors import ConfigError
     from lsm.paper import PAPER_ENERGY_RATIO
     from lsm.results import write_table
 
     consts = load_constants(args.constants, args.overrides)
-    paths = dict(item.split("=", 1) for item in args.workloads)
-    df, docs, workloads = energy_table(args.systems, paths, consts)
+    systems = check_systems(args.systems)
+    paths: dict[str, str] = {}
+    for i, item in enumerate(args.workloads):
+        name, eq, path = item.partition("=")
+        if not eq or not name or not path:
+            raise ConfigError(f"--workloads/{i}", f"'{item}' is not encoder=path.json.",
+                              "give each workload file as <encoder name>=<path>.")
+        if name in paths and paths[name] != path:
+            raise ConfigError(f"--workloads/{i}", f"encoder '{name}' is given twice "
+                              f"({paths[name]} and {path}).", "give each encoder once.")
+        paths[name] = path
+    df, docs, workloads = energy_table(systems, paths, consts)
     caption = args.caption
     if args.measured:
         import pandas as pd
 
+        from lsm.gpu_energy import read_measured
         from lsm.results import COLUMNS
 
-        m = json.loads(Path(args.measured).read_text())
+        m = read_measured(args.measured)
         if "skipped" in m:
             print(f"measured GPU baseline skipped: {m['skipped']}")
             caption += f" Measured GPU baseline (NVML): not measured ({m['skipped']})."
@@ -287,14 +316,16 @@ def cmd_energy(args: argparse.Namespace) -> int:
                      "chance": float("nan"), "unit": "nJ"} for b, v in m["batches"].items()]
             df = pd.concat([df, pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
             caption += " Measured GPU rows: NVML energy counter around a timed loop."
-    write_table(df, args.out, "Energy per inference: RRAM crossbar against digital hardware",
-                caption)
     chosen = [(f"{s['dataset']} {s['label']}", by_seed[min(by_seed)], s["head_macs"],
                PAPER_ENERGY_RATIO.get((s["dataset"], s["label"])))
-              for s, by_seed in zip(args.systems, workloads, strict=True)
+              for s, by_seed in zip(systems, workloads, strict=True)
               if s.get("sensitivity") and by_seed]
     sources = sorted({d["data_source"] for d in docs}) or ["real"]
-    plots_energy.sensitivity(chosen, consts, "+".join(sources), args.fig)
+    # everything computed and the figure drawn before any output is written
+    png = plots_energy.sensitivity_png(chosen, consts, "+".join(sources))
+    write_table(df, args.out, "Energy per inference: RRAM crossbar against digital hardware",
+                caption)
+    atomic.write_bytes(args.fig, png)
     print(f"wrote {args.out} ({len(df)} rows) and {args.fig}")
     return 0
 
@@ -307,10 +338,17 @@ def cmd_gpu_energy(args: argparse.Namespace) -> int:
         print(f"measured GPU energy skipped: {reason}")
         atomic.write_json(args.out, {"skipped": reason})
         return 0
-    from lsm.stages import load_npz
+    from lsm.errors import DataFormatError
+    from lsm.stages import check_binary, load_npz
 
     data = load_npz(args.frames, ("x_test",))
-    res = gpu_energy.measure(data["x_test"][:1024], args.encoder)
+    x = data["x_test"]
+    if x.ndim != 3 or x.shape[0] == 0:
+        raise DataFormatError(args.frames, f"x_test has shape {x.shape}, not non-empty 3-D "
+                              "frames [samples, time steps, channels].",
+                              "rebuild it with the workflow.")
+    check_binary(data, args.frames, ("x_test",))
+    res = gpu_energy.measure(x[:1024], args.encoder)
     res.update(encoder=args.name, dataset=args.encoder["dataset"],
                data_source=str(data.get("data_source", "unknown")))
     atomic.write_json(args.out, res)

@@ -133,9 +133,50 @@ def validate_config(config: dict[str, Any], base: Path | None = None) -> dict[st
         check_classes(f"zeroshot/{name}", zs)
     cfg["zeroshot"] = expand_window_scans(cfg["zeroshot"])
     check_references(cfg, base)
+    check_energy(cfg["energy"], base)
     return cfg
 
 
+def energy_constants_path(constants: str, base: Path | None = None) -> Path:
+    """The energy constants file: relative to `base` (or the working directory) where it
+    is there, else to the repository (as the workflow's ``energy_constants()``)."""
+    path = Path(constants)
+    if path.is_absolute():
+        return path
+    here = (base / path) if base is not None else path
+    return here if here.exists() else REPO_ROOT / path
+
+
+def check_energy(energy: dict[str, Any], base: Path | None = None) -> None:
+    """The constants file exists, is a file and is valid, and every override names a
+    constant and gives it a value the constants schema allows (:func:`lsm.energy.
+    load_constants`): otherwise only the last job of a run would find out."""
+    from lsm.energy import load_constants
+    from lsm.errors import DataFormatError
+
+    path = energy_constants_path(energy["constants"], base)
+    fix = ("point it at an energy constants file (the default, config/energy.yaml, is "
+           "resolved against the working directory, then the repository).")
+    if not path.exists():
+        where = "" if Path(energy["constants"]).is_absolute() else (
+            f" in {base or 'the working directory'} or the repository {REPO_ROOT}")
+        raise ConfigError("energy/constants", f"file '{energy['constants']}' does not exist"
+                          f"{where}.", fix)
+    if not path.is_file():
+        raise ConfigError("energy/constants", f"'{energy['constants']}' ({path}) is a "
+                          "folder, not a file.", fix)
+    try:
+        load_constants(path)
+    except DataFormatError as exc:
+        raise ConfigError("energy/constants", f"{exc.path}: {exc.problem}", fix) from exc
+    except ConfigError as exc:  # keyed "<file>: <where>"
+        problem = str(exc).removeprefix("config key ").split(" Fix: ")[0]
+        raise ConfigError("energy/constants", f"the constants file is invalid at {problem}",
+                          "fix the file (see workflow/schemas/energy.schema.yaml).") from exc
+    load_constants(path, energy["overrides"])  # errors name energy/overrides/<key>
+
+
+MAX_INT = 2**53  # the largest integer a JSON number (a 64-bit float) holds exactly
 _CONTROL_NAMES = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab",
                   "\x00": "a NUL byte"}
 _PATH_KEYS = ("_dir", "_path", "constants")
@@ -180,6 +221,11 @@ def check_values(config: Any) -> None:
                               f'quote it ("{item}") or rename it.')
         if isinstance(item, str):
             bad = _unsafe(item)
+            if (not bad and not is_key and key.rsplit("/", 1)[-1].endswith(_PATH_KEYS)
+                    and ("{" in item or "}" in item)):
+                raise ConfigError(key, f"the path {item!r} contains a brace, which Snakemake "
+                                  "reads as a wildcard in a file name.",
+                                  "rename the folder or use a path without braces.")
             if bad:
                 what = "its name" if is_key else "its value"
                 is_path = not is_key and key.rsplit("/", 1)[-1].endswith(_PATH_KEYS)
@@ -196,6 +242,12 @@ def check_values(config: Any) -> None:
             if not math.isfinite(item):
                 raise ConfigError(key, f"is {'NaN' if math.isnan(item) else item} (not a "
                                   "finite number).", "give a finite number.")
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_INT:
+            shown = (f"{item}" if item.bit_length() <= 128 else
+                     f"an integer of about {int(item.bit_length() * math.log10(2)) + 1} digits")
+            raise ConfigError(key, f"is {shown}, beyond the maximum ±2**53 ({MAX_INT}) "
+                              "of a config integer (JSON and the notebooks read numbers as "
+                              "64-bit floats).", "give a smaller number.")
         elif not is_key and not (item is None or isinstance(item, (bool, int))):
             raise ConfigError(key, f"is a {type(item).__name__} ({item!r}), which a config "
                               "value cannot be.",
@@ -374,6 +426,9 @@ def load_yaml_strict(path: str | Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise ConfigError("<top level>", f"{path} is not valid YAML ({exc}).",
                           "fix the syntax at the line shown.") from exc
+    except (ValueError, RecursionError) as exc:  # an integer of thousands of digits, ...
+        raise ConfigError("<top level>", f"{path} cannot be read as YAML ({exc}).",
+                          "give numbers of at most 16 digits, and nest less deeply.") from exc
     if data is None:
         raise ConfigError("<top level>", f"{path} is empty (no keys at all).",
                           "give at least the datasets to run, e.g. copy config/config.yaml.")

@@ -32,6 +32,7 @@ figure shows.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ import yaml
 
 from lsm.errors import ConfigError, DataFormatError
 
+WORKLOAD_METRICS = ("dense_synops", "weights", "membrane_updates", "effective_synops")
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "energy.schema.yaml"
 PJ = 1e-12
 _UNIT = {"pJ": 1e-12, "fJ": 1e-15, "V": 1.0, "uS": 1e-6, "ns": 1e-9, "count": 1.0}
@@ -48,35 +50,63 @@ _UNIT = {"pJ": 1e-12, "fJ": 1e-15, "V": 1.0, "uS": 1e-6, "ns": 1e-9, "count": 1.
 def load_constants(path: str | Path, overrides: dict[str, float] | None = None
                    ) -> dict[str, Any]:
     """Read and validate the constants file; apply ``{"rram.e_adc": 3.0, ...}`` overrides
-    (values in the constant's own unit), then validate again."""
-    import jsonschema
+    (values in the constant's own unit), then validate again.
 
+    A missing, unreadable or non-mapping file is a :class:`DataFormatError`; a file the
+    schema refuses a :class:`ConfigError` keyed ``<path>: <where>``; an override that
+    names no constant, or gives a value the schema refuses, a :class:`ConfigError` keyed
+    ``energy/overrides/<key>``."""
     path = Path(path)
+    fix = "point energy/constants at a constants file like config/energy.yaml."
+    if not path.is_file():
+        raise DataFormatError(path, "the energy constants file does not exist." if not
+                              path.exists() else "is a folder, not the energy constants "
+                              "file.", fix)
     try:
-        consts = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise DataFormatError(path, f"cannot read the energy constants ({exc}).") from exc
+        consts = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, RecursionError) as exc:
+        raise DataFormatError(path, f"cannot read the energy constants ({exc}).", fix) from exc
+    if not isinstance(consts, dict):
+        what = "nothing" if consts is None else f"a {type(consts).__name__}"
+        raise DataFormatError(path, f"holds {what}, not a mapping of energy constants "
+                              "(rram, heads, memory, baselines).", fix)
+    schema = yaml.safe_load(SCHEMA.read_text())
+    _validate(consts, schema, path, {})
     consts = copy.deepcopy(consts)
+    where: dict[tuple[str, ...], str] = {}  # the node each override set -> its key
     for key, value in (overrides or {}).items():
-        node = consts
-        parts = key.split(".")
+        node: Any = consts
+        parts = str(key).split(".")
         for p in parts[:-1]:
             node = node.get(p, {}) if isinstance(node, dict) else {}
         leaf = node.get(parts[-1]) if isinstance(node, dict) else None
+        at = tuple(parts)
         if isinstance(leaf, dict) and "e_op" in leaf:
-            leaf = leaf["e_op"]
+            leaf, at = leaf["e_op"], (*at, "e_op")
         if not isinstance(leaf, dict) or "value" not in leaf:
             raise ConfigError(f"energy/overrides/{key}", "names no constant.",
                               f"use a dotted path into {path}, e.g. rram.e_adc.")
         leaf["value"] = value
-    schema = yaml.safe_load(SCHEMA.read_text())
+        where[at] = str(key)
+    _validate(consts, schema, path, where)
+    return consts
+
+
+def _validate(consts: dict[str, Any], schema: dict[str, Any], path: Path,
+              overridden: dict[tuple[str, ...], str]) -> None:
+    import jsonschema
+
     try:
         jsonschema.validate(consts, schema)
     except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "<top level>"
-        raise ConfigError(f"{path}: {where}", exc.message,
+        at = tuple(str(p) for p in exc.absolute_path)
+        for node, key in overridden.items():
+            if at[:len(node)] == node:
+                raise ConfigError(f"energy/overrides/{key}", f"{exc.message} (in {path}: "
+                                  f"{'/'.join(at)}).", "give a value the constant allows "
+                                  f"(see {SCHEMA.relative_to(SCHEMA.parents[2])}).") from exc
+        raise ConfigError(f"{path}: {'/'.join(at) or '<top level>'}", exc.message,
                           f"see {SCHEMA.relative_to(SCHEMA.parents[2])}.") from exc
-    return consts
 
 
 def _si(c: dict[str, Any]) -> float:
@@ -99,6 +129,38 @@ class Workload:
         n_res = round(m["membrane_updates"] / n_t)
         n_in = round(m["weights"] / n_res) - n_res
         return cls(n_in, n_res, n_t, m["effective_synops"], m["effective_synops"] / n_res)
+
+    @classmethod
+    def checked(cls, m: dict[str, float], path: str | Path, seed: int) -> Workload:
+        """:meth:`from_metrics`, or a :class:`DataFormatError` naming the file, the seed
+        and the metric: a metric missing, not positive, or counts that no reservoir of
+        whole sizes gives (dense_synops = T (C + R) R, weights = (C + R) R,
+        membrane_updates = T R)."""
+        fix = "delete it and rerun the encode rule that writes it."
+        missing = [k for k in WORKLOAD_METRICS if k not in m]
+        if missing:
+            raise DataFormatError(path, f"lacks the workload metric(s) {missing} for seed "
+                                  f"{seed}.", fix)
+        for k in WORKLOAD_METRICS:
+            low = k == "effective_synops"  # no events at all: a count of 0
+            if not (m[k] >= 0 if low else m[k] > 0):
+                raise DataFormatError(path, f"workload metric '{k}' of seed {seed} is {m[k]}, "
+                                      f"not a {'non-negative' if low else 'positive'} count.",
+                                      fix)
+        n_t = round(m["dense_synops"] / m["weights"])
+        n_res = round(m["membrane_updates"] / n_t) if n_t >= 1 else 0
+        n_in = round(m["weights"] / n_res) - n_res if n_res >= 1 else 0
+        consistent = n_t >= 1 and n_res >= 1 and n_in >= 1 and all(
+            math.isclose(a, b, rel_tol=1e-9) for a, b in (
+                (m["weights"], (n_in + n_res) * n_res), (m["membrane_updates"], n_t * n_res),
+                (m["dense_synops"], n_t * (n_in + n_res) * n_res)))
+        if not consistent:
+            raise DataFormatError(path, f"the workload counts of seed {seed} (dense_synops "
+                                  f"{m['dense_synops']:g}, weights {m['weights']:g}, "
+                                  f"membrane_updates {m['membrane_updates']:g}) fit no "
+                                  "reservoir of whole sizes (dense_synops = T (C + R) R, "
+                                  "weights = (C + R) R, membrane_updates = T R).", fix)
+        return cls.from_metrics(m)
 
     @property
     def dense_macs(self) -> float:
@@ -158,6 +220,11 @@ def system_records(workloads: list[dict[str, float]], consts: dict[str, Any],
         for name, e in rram_energy(wl, consts, head_macs if k == 0 else 0.0).items():
             parts[name] = parts.get(name, 0.0) + e
     e_rram = sum(parts.values())
+    if not e_rram > 0:
+        raise ConfigError("energy/overrides", "the RRAM energy per inference comes to 0 J "
+                          "(every RRAM and head constant that counts is 0), so no ratio "
+                          "exists.", "give rram.e_adc, rram.e_lif or rram.e_row a positive "
+                          "value.")
     recs = [{"seed": seed, "split": "test", "metric": f"rram_{name}_energy", "unit": "nJ",
              "value": e / 1e-9, "variant": "rram"} for name, e in parts.items()]
     recs.append({"seed": seed, "split": "test", "metric": "energy_per_inference",
@@ -165,6 +232,11 @@ def system_records(workloads: list[dict[str, float]], consts: dict[str, Any],
     for b in consts["baselines"]:
         e_dig = sum(digital_energy(wl, consts, b, head_macs if k == 0 else 0.0)
                     for k, wl in enumerate(ws))
+        if not e_dig > 0:
+            raise ConfigError(f"energy/overrides/baselines.{b}", "the baseline's energy per "
+                              "inference comes to 0 J (its e_op and rram.e_lif are 0), a "
+                              "ratio of 0 that no log axis shows.",
+                              "give its e_op (or rram.e_lif) a positive value.")
         recs += [{"seed": seed, "split": "test", "metric": "energy_per_inference",
                   "unit": "nJ", "value": e_dig / 1e-9, "variant": b},
                  {"seed": seed, "split": "test", "metric": "energy_ratio", "unit": "x",
@@ -181,41 +253,104 @@ def fc_head_macs(kind: str, n_in: int, pd: int) -> int:
     return n_in * pd + (FC_LAYERS[kind] - 1) * pd * pd
 
 
+def check_systems(systems: Any, key: str = "--systems") -> list[dict[str, Any]]:
+    """The systems the energy table compares, or a :class:`ConfigError` naming the item
+    and the field: a list of {dataset, label, encoders (a non-empty list of names),
+    head_macs (a finite number >= 0), sensitivity (optional, true or false)}."""
+    from lsm.results import is_number
+
+    fix = ('give a JSON list of {"dataset", "label", "encoders": [names], "head_macs", '
+           '"sensitivity"} (the workflow builds it from the config).')
+    if not isinstance(systems, list) or not systems:
+        raise ConfigError(key, "is not a non-empty list of systems.", fix)
+    for i, s in enumerate(systems):
+        at = f"{key}/{i}"
+        if not isinstance(s, dict):
+            raise ConfigError(at, f"is {s!r}, not an object.", fix)
+        for field in ("dataset", "label"):
+            if not isinstance(s.get(field), str):
+                raise ConfigError(f"{at}/{field}", f"is {s.get(field)!r}, not text.", fix)
+        enc = s.get("encoders")
+        if (not isinstance(enc, list) or not enc
+                or not all(isinstance(e, str) and e for e in enc)):
+            raise ConfigError(f"{at}/encoders", f"is {enc!r}, not a non-empty list of "
+                              "encoder names.", fix)
+        if not is_number(s.get("head_macs")) or s["head_macs"] < 0:
+            raise ConfigError(f"{at}/head_macs", f"is {s.get('head_macs')!r}, not a "
+                              "number of MACs (finite, at least 0).", fix)
+        if not isinstance(s.get("sensitivity", False), bool):
+            raise ConfigError(f"{at}/sensitivity", f"is {s['sensitivity']!r}, not true or "
+                              "false.", fix)
+    return systems
+
+
+def read_workload(path: str | Path) -> tuple[dict[int, dict[str, float]], str]:
+    """A workload metrics file (:mod:`lsm.workload` metrics per seed, as the encode stage
+    writes them): ``({seed: {metric: value}}, data_source)``, or a
+    :class:`DataFormatError` naming the file, the record and the field."""
+    from lsm.results import check_records, read_json
+
+    path = Path(path)
+    fix = "delete it and rerun the encode rule that writes it."
+    doc = read_json(path, "workload metrics", fix)
+    if not isinstance(doc, dict):
+        raise DataFormatError(path, f"holds a JSON {type(doc).__name__}, not a workload "
+                              "metrics object (with data_source and records).", fix)
+    if "data_source" not in doc or "records" not in doc:
+        missing = [k for k in ("data_source", "records") if k not in doc]
+        raise DataFormatError(path, f"workload metrics file lacks the key(s) {missing}.", fix)
+    if not isinstance(doc["data_source"], str) or not doc["data_source"]:
+        raise DataFormatError(path, f"field 'data_source' is {doc['data_source']!r}, not "
+                              "text (simulated or real).", fix)
+    per_seed: dict[int, dict[str, float]] = {}
+    for r in check_records(doc["records"], path, split=False, fix=fix):
+        per_seed.setdefault(r["seed"], {})[r["metric"]] = float(r["value"])
+    return per_seed, doc["data_source"]
+
+
 def energy_table(systems: list[dict[str, Any]], workload_paths: dict[str, str],
                  consts: dict[str, Any]
                  ) -> tuple[Any, list[dict[str, Any]], list[dict[int, list[Workload]]]]:
     """Aggregate (mean ± std over seeds) energy rows of every system, beside the paper's
     ratios. Returns the table, the per-system documents and, per system, its encoders'
-    workloads by seed (for the sensitivity figure)."""
-    import json
-
+    workloads by seed (for the sensitivity figure). Systems are checked
+    (:func:`check_systems`), an encoder without a workload file is a
+    :class:`ConfigError`, a bad workload file a :class:`DataFormatError`."""
     from lsm.paper import PAPER_ENERGY_RATIO
     from lsm.results import aggregate, metrics_doc
 
+    check_systems(systems)
+    read: dict[str, tuple[dict[int, dict[str, float]], str]] = {}
     docs, workloads = [], []
-    for s in systems:
+    for i, s in enumerate(systems):
         per_enc = []
         for enc in s["encoders"]:
+            if enc not in workload_paths:
+                raise ConfigError(f"--systems/{i}/encoders", f"encoder '{enc}' has no "
+                                  f"workload file in --workloads (given: "
+                                  f"{sorted(workload_paths)}).",
+                                  f"add {enc}=results/metrics/workload/{enc}.json.")
             path = Path(workload_paths[enc])
-            try:
-                doc = json.loads(path.read_text())
-            except (OSError, json.JSONDecodeError) as exc:
-                raise DataFormatError(path, f"cannot read workload metrics ({exc}).",
-                                      "rerun the encode rule.") from exc
-            per_seed: dict[int, dict[str, float]] = {}
-            for r in doc["records"]:
-                per_seed.setdefault(r["seed"], {})[r["metric"]] = r["value"]
-            per_enc.append((per_seed, doc["data_source"]))
-        seeds = sorted(set.intersection(*(set(p) for p, _ in per_enc)))
+            if enc not in read:
+                read[enc] = read_workload(path)
+            per_seed, source = read[enc]
+            per_enc.append((per_seed, source, path))
+        seeds = sorted(set.intersection(*(set(p) for p, _, _ in per_enc)))
+        if not seeds:
+            raise DataFormatError(per_enc[0][2], f"shares no seed with the other workload "
+                                  f"file(s) of system '{s['label']}' ("
+                                  f"{[str(p) for _, _, p in per_enc[1:]]}).",
+                                  "encode every encoder with the same seed list.")
+        by_seed = {seed: [Workload.checked(p[seed], path, seed) for p, _, path in per_enc]
+                   for seed in seeds}
         records = []
         for seed in seeds:
-            records += system_records([p[seed] for p, _ in per_enc], consts,
+            records += system_records([p[seed] for p, _, _ in per_enc], consts,
                                       s["head_macs"], seed)
-        workloads.append({seed: [Workload.from_metrics(p[seed]) for p, _ in per_enc]
-                          for seed in seeds})
+        workloads.append(by_seed)
         docs.append(metrics_doc(
             experiment="energy", dataset=s["dataset"], model=s["label"], variant="",
-            data_source="+".join(sorted({src for _, src in per_enc})), selection="none",
+            data_source="+".join(sorted({src for _, src, _ in per_enc})), selection="none",
             records=records))
     df = aggregate(docs)
     for (dataset, label), value in PAPER_ENERGY_RATIO.items():

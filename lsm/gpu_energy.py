@@ -9,6 +9,7 @@ measurement is skipped and the reason recorded and printed, never silently.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -65,3 +66,45 @@ def measure(x: np.ndarray, encoder: dict[str, Any], batches: tuple[int, ...] = (
                                   "seconds": time.perf_counter() - t0}
     pynvml.nvmlShutdown()
     return out
+
+
+def read_measured(path: str | Path) -> dict[str, Any]:
+    """What :func:`measure` wrote (with the encoder, dataset and data source the command
+    adds), or a :class:`DataFormatError` naming the file and the field: either
+    ``{"skipped": reason}`` or ``{device, encoder, dataset, data_source, batches: {batch:
+    {joules_per_inference, ...}}}`` with a finite, positive energy per batch."""
+    from lsm.errors import DataFormatError
+    from lsm.results import is_number, read_json
+
+    path = Path(path)
+    fix = "delete it and rerun `lsm energy gpu` (the workflow's gpu_energy rule)."
+    m = read_json(path, "the measured GPU energy", fix)
+    if not isinstance(m, dict):
+        raise DataFormatError(path, f"holds a JSON {type(m).__name__}, not an object.", fix)
+    if "skipped" in m:
+        if not isinstance(m["skipped"], str) or not m["skipped"]:
+            raise DataFormatError(path, f"field 'skipped' is {m['skipped']!r}, not the "
+                                  "reason (text).", fix)
+        return m
+    missing = [k for k in ("device", "encoder", "dataset", "data_source", "batches")
+               if k not in m]
+    if missing:
+        raise DataFormatError(path, f"lacks the field(s) {missing} (and is not a "
+                              "'skipped' record).", fix)
+    for k in ("device", "encoder", "dataset", "data_source"):
+        if not isinstance(m[k], str):
+            raise DataFormatError(path, f"field '{k}' is {m[k]!r}, not text.", fix)
+    if not isinstance(m["batches"], dict) or not m["batches"]:
+        raise DataFormatError(path, f"field 'batches' is {m['batches']!r}, not an object "
+                              "of batch sizes.", fix)
+    for b, v in m["batches"].items():
+        at = f"batches/{b}"
+        if not b.isdigit() or int(b) < 1:
+            raise DataFormatError(path, f"'{at}': '{b}' is not a batch size.", fix)
+        if not isinstance(v, dict) or "joules_per_inference" not in v:
+            raise DataFormatError(path, f"'{at}' lacks joules_per_inference.", fix)
+        j = v["joules_per_inference"]
+        if not is_number(j) or not j > 0:
+            raise DataFormatError(path, f"'{at}/joules_per_inference' is {j!r}, not a "
+                                  "positive, finite energy.", fix)
+    return m

@@ -18,7 +18,7 @@ _PD = re.compile(r"^(?P<base>.*?)\s*pd=(?P<pd>\d+)$")
 
 def split_pd(variant: str) -> tuple[str, int | None]:
     """'software pd=64' -> ('software', 64); no pd -> (variant, None)."""
-    m = _PD.match(variant)
+    m = _PD.match(variant) if isinstance(variant, str) else None  # an empty cell: NaN
     return (m["base"], int(m["pd"])) if m else (variant, None)
 
 

@@ -7,8 +7,10 @@ counts are divided; wall-clock seconds stay in the timing table.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from lsm.errors import ConfigError, DataFormatError
 from lsm.results import metrics_doc
 
 RATIO_METRICS = ("total_macs_dense", "total_macs_events", "train_macs", "trainable_params",
@@ -48,15 +50,57 @@ def ratio_doc(num: dict[str, Any], den: dict[str, Any], pd: int, pd_den: int | N
         selection="+".join(sorted({num["selection"], den["selection"]})), records=records)
 
 
-def ratio_docs(docs: list[dict[str, Any]], specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def check_specs(specs: Any, key: str = "--ratios") -> list[dict[str, Any]]:
+    """The ratio specs (a zero-shot experiment's ``cost_ratios``), or a
+    :class:`ConfigError` naming the item and the field."""
+    fix = ('give a JSON list of {"numerator": run, "denominator": run, "proj_dim": n} '
+           '(optionally "denominator_proj_dim": n), as a zero-shot cost_ratios entry.')
+    if not isinstance(specs, list):
+        raise ConfigError(key, f"is {type(specs).__name__}, not a list of ratios.", fix)
+    for i, spec in enumerate(specs):
+        at = f"{key}/{i}"
+        if not isinstance(spec, dict):
+            raise ConfigError(at, f"is {spec!r}, not an object naming two runs.", fix)
+        unknown = sorted(set(spec) - {"numerator", "denominator", "proj_dim",
+                                      "denominator_proj_dim"})
+        if unknown:
+            raise ConfigError(f"{at}/{unknown[0]}", "is not a field of a ratio.", fix)
+        for end in ("numerator", "denominator"):
+            if not isinstance(spec.get(end), str) or not spec[end]:
+                raise ConfigError(f"{at}/{end}", f"is {spec.get(end)!r}, not a run name.", fix)
+        for field in ("proj_dim", "denominator_proj_dim"):
+            v = spec.get(field)
+            if (field == "proj_dim" or v is not None) and (
+                    isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 100_000):
+                raise ConfigError(f"{at}/{field}", f"is {v!r}, not a projection dimension "
+                                  "(an integer from 1 to 100000).", fix)
+    return specs
+
+
+def ratio_docs(docs: list[dict[str, Any]], specs: list[dict[str, Any]],
+               paths: list[str | Path] | None = None) -> list[dict[str, Any]]:
     """One ratio document per spec {numerator, denominator, proj_dim[,
-    denominator_proj_dim]} (run names)."""
-    by_run = {d.get("run"): d for d in docs}
+    denominator_proj_dim]} (run names). Specs are checked (:func:`check_specs`); a run no
+    document holds is a :class:`ConfigError`; with `paths` (the documents' files), runs
+    without common seeds are a :class:`DataFormatError` naming the numerator's file."""
+    check_specs(specs)
+    by_run = {d["run"]: k for k, d in enumerate(docs) if isinstance(d.get("run"), str)}
     out = []
-    for spec in specs:
-        missing = [r for r in (spec["numerator"], spec["denominator"]) if r not in by_run]
-        if missing:
-            raise ValueError(f"cost ratio {spec}: no metrics for run(s) {missing}")
-        out.append(ratio_doc(by_run[spec["numerator"]], by_run[spec["denominator"]],
-                             spec["proj_dim"], spec.get("denominator_proj_dim")))
+    for i, spec in enumerate(specs):
+        for end in ("numerator", "denominator"):
+            if spec[end] not in by_run:
+                raise ConfigError(f"--ratios/{i}/{end}", f"no metrics file given holds run "
+                                  f"'{spec[end]}' (runs given: {sorted(by_run)}).",
+                                  "pass that run's metrics file, or name a run that has "
+                                  "one.")
+        num, den = by_run[spec["numerator"]], by_run[spec["denominator"]]
+        try:
+            out.append(ratio_doc(docs[num], docs[den], spec["proj_dim"],
+                                 spec.get("denominator_proj_dim")))
+        except ValueError as exc:
+            if paths is None:
+                raise
+            raise DataFormatError(paths[num], f"{exc} (the denominator: {paths[den]}).",
+                                  "check the ratio's runs and proj_dim against what the "
+                                  "runs trained, or rerun them with the same seeds.") from exc
     return out

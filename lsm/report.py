@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lsm.paper import PAPER_EXTRA, PAPER_VALUES
-from lsm.results import data_caption
+from lsm.results import data_caption, read_table
 
 REASONS = {
     "supervised": "simulated data (cleaner and more regular than the recordings), epochs "
@@ -121,7 +121,7 @@ def _kind(stem: str) -> str:
 
 def build_report(tables: list[str | Path], figures: list[str | Path], out_dir: Path) -> str:
     """The Markdown report (figure links relative to `out_dir`)."""
-    frames = {Path(t).stem: pd.read_csv(t) for t in tables}
+    frames = {Path(t).stem: read_table(t) for t in tables}
     sources = [s for df in frames.values() for s in df["data_source"].dropna()]
     parts = ["# LSM-Bench reproduction report", "",
              "Lin et al., *Resistive memory-based zero-shot liquid state machine for "

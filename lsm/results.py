@@ -11,6 +11,7 @@ Statistics: ``mean`` and ``std`` over seeds; ``std`` is the sample standard devi
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -45,17 +46,184 @@ def metrics_doc(
             "data_source": data_source, "selection": selection, "records": records, **extra}
 
 
-def read_metrics(path: str | Path) -> dict[str, Any]:
+MAX_INT = 2**53  # the largest integer a JSON number (a float) holds exactly
+_TEXT = ["experiment", "dataset", "model", "variant", "data_source", "selection"]
+
+
+class DuplicateRowsError(DataFormatError, ValueError):
+    """The same seed of one table row, twice (in one file or across files)."""
+
+
+def _kind(v: Any) -> str:
+    return {dict: "an object", list: "a list", str: "text", bool: "a boolean",
+            int: "an integer", float: "a float", type(None): "JSON null"}.get(
+                type(v), f"a {type(v).__name__}")
+
+
+def is_number(v: Any) -> bool:
+    """A finite real number (int or float; a bool is not a number here)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:  # an int beyond the float range
+        return False
+
+
+def _show(v: Any) -> str:
+    if v is None or isinstance(v, bool):
+        return json.dumps(v)
+    if isinstance(v, float) and math.isnan(v):
+        return "NaN"
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_INT:
+        return f"an integer of {v.bit_length()} bits"
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def read_json(path: str | Path, what: str, fix: str) -> Any:
+    """A JSON file as Python, or a :class:`DataFormatError` naming the file: missing or
+    unreadable, not UTF-8 text, or not valid JSON."""
     path = Path(path)
     try:
-        doc = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DataFormatError(path, f"cannot read metrics JSON ({exc}).",
-                              "delete it and rerun the workflow.") from exc
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataFormatError(path, f"cannot read {what} ({exc.strerror or exc}).",
+                              fix) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(path, f"cannot read {what}: not UTF-8 text (byte "
+                              f"0x{raw[exc.start]:02x} at offset {exc.start}).", fix) from exc
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, a huge int literal
+        raise DataFormatError(path, f"cannot read {what} ({exc}).", fix) from exc
+
+
+def check_records(records: Any, path: str | Path, split: bool = True,
+                  fix: str = "delete it and rerun the workflow.") -> list[dict[str, Any]]:
+    """The ``records`` of a metrics document, by the results contract: a non-empty list
+    of objects, each with an integer ``seed`` (0 .. 2**53), a text ``metric``, a finite
+    number ``value`` (not a boolean), a text ``split`` (with `split`), optional text
+    ``model``, ``variant`` and ``unit`` and an optional finite ``chance``; no (seed, model,
+    variant, split, metric) twice. A :class:`DataFormatError` names the file, the record
+    index and the field."""
+    if not isinstance(records, list):
+        raise DataFormatError(path, f"field 'records' is {_kind(records)}, not a list of "
+                              "records.", fix)
+    if not records:
+        raise DataFormatError(path, "field 'records' is empty: the job recorded no "
+                              "metrics.", fix)
+    need = ["seed", "split", "metric", "value"] if split else ["seed", "metric", "value"]
+    first: dict[tuple, int] = {}
+    for i, r in enumerate(records):
+        at = f"records[{i}]"
+        if not isinstance(r, dict):
+            raise DataFormatError(path, f"{at} is {_kind(r)} ({_show(r)}), not an object with "
+                                  f"the fields {need}.", fix)
+        missing = [k for k in need if k not in r]
+        if missing:
+            raise DataFormatError(path, f"{at} lacks the field(s) {missing}.", fix)
+        seed = r["seed"]
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_INT:
+            raise DataFormatError(path, f"{at}.seed is {_show(seed)} ({_kind(seed)}), not a "
+                                  "seed (an integer from 0 to 2**53).", fix)
+        for key in ("metric", *(("split",) if split else ())):
+            if not isinstance(r[key], str) or not r[key]:
+                raise DataFormatError(path, f"{at}.{key} is {_show(r[key])} "
+                                      f"({_kind(r[key])}), not a name (non-empty text).", fix)
+        for key in ("model", "variant", "unit", *(() if split else ("split",))):
+            if key in r and not isinstance(r[key], str):
+                raise DataFormatError(path, f"{at}.{key} is {_show(r[key])} "
+                                      f"({_kind(r[key])}), not text.", fix)
+        if not is_number(r["value"]):
+            raise DataFormatError(path, f"{at}.value is {_show(r['value'])} "
+                                  f"({_kind(r['value'])}), not a finite number "
+                                  f"(metric '{r['metric']}', seed {seed}).", fix)
+        if r.get("chance") is not None and not is_number(r["chance"]):
+            raise DataFormatError(path, f"{at}.chance is {_show(r['chance'])} "
+                                  f"({_kind(r['chance'])}), not a finite number or null.", fix)
+        key = (seed, r.get("model"), r.get("variant"), r.get("split"), r["metric"])
+        if key in first:
+            raise DuplicateRowsError(path, f"{at} repeats records[{first[key]}] (seed {seed}, "
+                                     f"split {r.get('split')!r}, metric {r['metric']!r}"
+                                     + "".join(f", {k} {r[k]!r}" for k in ("model", "variant")
+                                               if k in r)
+                                     + "): one seed counted twice would skew the mean.", fix)
+        first[key] = i
+    return records
+
+
+def check_doc(doc: Any, path: str | Path, fix: str = "delete it and rerun the workflow.",
+              split: bool = True) -> dict[str, Any]:
+    """A metrics document by the results contract (:func:`metrics_doc`): an object with
+    text fields experiment .. selection and valid ``records`` (:func:`check_records`;
+    `split`: every record must name its split, as a table needs)."""
+    if not isinstance(doc, dict):
+        raise DataFormatError(path, f"holds {_kind(doc)}, not a metrics object (with the "
+                              f"keys {_REQUIRED}).", fix)
     missing = [k for k in _REQUIRED if k not in doc]
     if missing:
-        raise DataFormatError(path, f"metrics file lacks the key(s) {missing}.")
+        raise DataFormatError(path, f"metrics file lacks the key(s) {missing}.", fix)
+    for k in _TEXT:
+        if not isinstance(doc[k], str):
+            raise DataFormatError(path, f"field '{k}' is {_show(doc[k])} ({_kind(doc[k])}), "
+                                  "not text.", fix)
+    check_records(doc["records"], path, split=split, fix=fix)
     return doc
+
+
+def read_metrics(path: str | Path, split: bool = True) -> dict[str, Any]:
+    """A metrics JSON file, checked against the results contract (:func:`check_doc`;
+    ``split=False``: for a reader of per-seed values that needs no split, such as the
+    workload metrics a training stage reads)."""
+    fix = "delete it and rerun the workflow."
+    return check_doc(read_json(path, "metrics JSON", fix), Path(path), fix, split)
+
+
+def read_table(path: str | Path, columns: list[str] = COLUMNS) -> pd.DataFrame:
+    """A results table (CSV with the contract's `columns`), as :func:`write_table` wrote
+    it, or a :class:`DataFormatError` naming the file: missing, empty, not UTF-8, not a
+    CSV, a missing column, or text where the statistics must be numbers."""
+    path = Path(path)
+    fix = "delete it and rerun the workflow rule that writes it (lsm results aggregate)."
+    if not path.is_file():
+        raise DataFormatError(path, "file not found." if not path.exists() else
+                              "is not a file.", fix)
+    try:
+        df = pd.read_csv(path)
+    except pd.errors.EmptyDataError as exc:
+        raise DataFormatError(path, "is empty (not even a header line): not a results "
+                              "table.", fix) from exc
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(path, f"is not UTF-8 text (byte offset {exc.start}): not a "
+                              "results table.", fix) from exc
+    except (pd.errors.ParserError, ValueError, OSError) as exc:
+        raise DataFormatError(path, f"is not a readable CSV table ({exc}).".replace("\n", " "),
+                              fix) from exc
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        have = [str(c) for c in df.columns[:8]] + (["..."] if len(df.columns) > 8 else [])
+        raise DataFormatError(path, f"lacks the results-table column(s) {missing} (it has "
+                              f"{have}).", fix)
+    if len(df):
+        for c in ("mean", "std", "n_seeds", "paper", "chance"):
+            if c in columns and not pd.api.types.is_numeric_dtype(df[c]):
+                raise DataFormatError(path, f"column '{c}' holds {_not_number(df[c])!r}, not "
+                                      "a number.", fix)
+    return df
+
+
+def _not_number(col: pd.Series) -> Any:
+    """The first cell of a text column that is not a number."""
+    for v in col:
+        if isinstance(v, str):
+            try:
+                float(v)
+            except ValueError:
+                return v
+    return col.iloc[0]
 
 
 def is_timing(record: dict[str, Any]) -> bool:
@@ -64,14 +232,16 @@ def is_timing(record: dict[str, Any]) -> bool:
     return record.get("unit") == "s"
 
 
-def aggregate(docs: Iterable[dict[str, Any]], timing: bool = False) -> pd.DataFrame:
+def aggregate(docs: Iterable[dict[str, Any]], timing: bool = False,
+              paths: list[str | Path] | None = None) -> pd.DataFrame:
     """Long table with mean, std and n_seeds per (experiment .. metric).
 
     With ``timing=False`` (default) wall-clock records are left out; with ``timing=True``
-    only they are kept.
+    only they are kept. A seed given twice for one row raises :class:`DuplicateRowsError`
+    (naming the files, when `paths` lists the documents' files).
     """
     rows = []
-    for doc in docs:
+    for d, doc in enumerate(docs):
         for r in doc["records"]:
             if is_timing(r) != timing:
                 continue
@@ -82,7 +252,7 @@ def aggregate(docs: Iterable[dict[str, Any]], timing: bool = False) -> pd.DataFr
                          "variant": r.get("variant", doc["variant"]),
                          "split": r["split"], "metric": r["metric"], "seed": r["seed"],
                          "value": float(r["value"]), "chance": r.get("chance"),
-                         "unit": r.get("unit", "")})
+                         "unit": r.get("unit", ""), "_doc": d})
     if not rows:
         return pd.DataFrame(columns=COLUMNS)
     df = pd.DataFrame(rows)
@@ -90,7 +260,16 @@ def aggregate(docs: Iterable[dict[str, Any]], timing: bool = False) -> pd.DataFr
     for key, g in df.groupby(_KEYS, sort=False):
         seeds = g["seed"].tolist()
         if len(set(seeds)) != len(seeds):
-            raise ValueError(f"duplicate seeds {seeds} for {dict(zip(_KEYS, key, strict=True))}")
+            dup = next(x for x in seeds if seeds.count(x) > 1)
+            where = sorted(set(g.loc[g["seed"] == dup, "_doc"]))
+            files = [str(paths[i]) for i in where] if paths is not None else []
+            raise DuplicateRowsError(
+                files[0] if files else "<metrics documents>",
+                f"duplicate seeds {seeds} for {dict(zip(_KEYS, key, strict=True))}"
+                + (f" (seed {dup} in {files})" if files else "")
+                + ": two runs give the same table row.",
+                "give the runs different model or variant names, or pass each metrics file "
+                "once.")
         sources = set(g["data_source"])
         vals = g["value"].to_numpy()
         row = dict(zip(_KEYS, key, strict=True))
@@ -153,7 +332,8 @@ def data_caption(sources: Iterable[str]) -> str:
 def write_table(df: pd.DataFrame, csv_path: str | Path, title: str, caption: str) -> None:
     """Write the CSV and its Markdown rendering next to it, both atomically."""
     csv_path = Path(csv_path)
+    full_caption = f"{caption} {data_caption(df['data_source'])}".strip()
+    markdown = to_markdown(df, title, full_caption)  # before writing anything
     with atomic.atomic_path(csv_path) as tmp:
         df.to_csv(tmp, index=False)
-    full_caption = f"{caption} {data_caption(df['data_source'])}".strip()
-    atomic.write_text(csv_path.with_suffix(".md"), to_markdown(df, title, full_caption))
+    atomic.write_text(csv_path.with_suffix(".md"), markdown)

@@ -134,16 +134,85 @@ def check_binary(arrays: dict[str, np.ndarray], path: str | Path,
                                   "workflow's frames rule).")
 
 
+MAX_CLASSES = 4096  # class ids 0..4095: a larger id is a corrupt label, not a class
+REBUILD = "rebuild it with the workflow (delete it and rerun the rule that makes it)."
+
+
 def check_labels(arrays: dict[str, np.ndarray], path: str | Path) -> None:
-    """Labels ``y_{split}`` are non-negative integers: they index the classes."""
+    """Labels ``y_{split}`` are 1-D non-negative integers below :data:`MAX_CLASSES` (they
+    index the classes), and every validation and test label is a training label: a class
+    never trained on would be scored as an error of the model, not of the data."""
     for s in SPLITS:
-        y = np.asarray(arrays[f"y_{s}"])
+        key = f"y_{s}"
+        if key not in arrays:
+            raise DataFormatError(path, f"lacks the array {key} (labels of the {s} split).",
+                                  REBUILD)
+        y = np.asarray(arrays[key])
         if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
             raise DataFormatError(path, f"y_{s} is {y.dtype} of shape {y.shape}, not 1-D "
                                   "integer class labels.", "rebuild it with the workflow.")
         if y.size and int(y.min()) < 0:
             raise DataFormatError(path, f"y_{s} holds negative labels (min {int(y.min())}).",
                                   "rebuild it with the workflow.")
+        if y.size and int(y.max()) >= MAX_CLASSES:
+            raise DataFormatError(path, f"y_{s} holds the label {int(y.max())}, above the "
+                                  f"largest class id {MAX_CLASSES - 1} (a corrupt label, not "
+                                  "a class).", REBUILD)
+    trained = set(np.unique(arrays["y_train"]).tolist())
+    for s in SPLITS[1:]:
+        extra = sorted(set(np.unique(arrays[f"y_{s}"]).tolist()) - trained)
+        if extra:
+            more = f" (and {len(extra) - 5} more)" if len(extra) > 5 else ""
+            raise DataFormatError(path, f"y_{s} holds the class(es) {extra[:5]}{more}, which "
+                                  "y_train lacks: a model cannot be selected or tested on a "
+                                  "class it never trained on.", "rebuild the splits so that "
+                                  "every class has training samples (with the workflow).")
+
+
+_SHAPE_OF = {3: "frames [samples, time steps, channels]", 2: "features [samples, neurons]"}
+
+
+def check_splits(data: dict[str, np.ndarray], path: str | Path, x: str = "x_{split}",
+                 ndim: int = 3) -> None:
+    """The arrays a stage trains and tests on, or a :class:`DataFormatError` naming the
+    array: labels as :func:`check_labels` says, and per split the inputs `x` (a name
+    template: ``"x_{split}"`` for frames, ``"{split}_s0"`` for one seed's features)
+    present, real numbers (integer or float, not complex, text or bool), `ndim`-D (3:
+    frames, 2: features), finite, one per label, at least one sample, and the same shape
+    of a sample in every split."""
+    keys = {s: x.format(split=s) for s in SPLITS}
+    missing = [k for k in keys.values() if k not in data]
+    if missing:
+        raise DataFormatError(path, f"lacks the array(s) {missing}.", REBUILD)
+    check_finite(data, path, tuple(keys.values()))
+    check_labels(data, path)
+    for s, key in keys.items():
+        a = np.asarray(data[key])
+        if a.dtype == np.bool_ or not (np.issubdtype(a.dtype, np.integer)
+                                       or np.issubdtype(a.dtype, np.floating)):
+            what = {"U": "text", "S": "bytes", "c": "complex numbers", "b": "booleans",
+                    "O": "Python objects"}.get(a.dtype.kind, "not numbers")
+            raise DataFormatError(path, f"{key} is {a.dtype} ({what}), not real numbers "
+                                  "(integers or floats).", REBUILD)
+        if a.ndim != ndim:
+            raise DataFormatError(path, f"{key} has shape {a.shape}, not {ndim}-D "
+                                  f"{_SHAPE_OF.get(ndim, 'arrays')}.", REBUILD)
+        n_y = int(np.asarray(data[f"y_{s}"]).shape[0])
+        if a.shape[0] != n_y:
+            raise DataFormatError(path, f"{key} holds {a.shape[0]} samples but y_{s} "
+                                  f"{n_y} labels: every sample needs exactly one label.",
+                                  REBUILD)
+        if a.shape[0] == 0:
+            raise DataFormatError(path, f"the {s} split is empty ({key} has shape "
+                                  f"{a.shape}): nothing to train, select or test on.",
+                                  "give every split samples (check the split settings and "
+                                  "the dataset size) and rebuild it with the workflow.")
+        first = np.asarray(data[keys["train"]])
+        if a.shape[1:] != first.shape[1:]:
+            raise DataFormatError(path, f"a sample of {key} has shape {a.shape[1:]}, but one "
+                                  f"of {keys['train']} {first.shape[1:]}: every split must "
+                                  "have the same time steps and channels (or neurons).",
+                                  REBUILD)
 
 
 def time_steps(data: dict[str, np.ndarray], path: str | Path) -> int:
@@ -213,8 +282,8 @@ def encode_features(
     """
     req = tuple(f"{p}_{s}" for s in SPLITS for p in ("x", "y"))
     data = load_npz(frames_path, req)
+    check_splits(data, frames_path)
     check_binary(data, frames_path)
-    check_labels(data, frames_path)
     run = reservoir_encoder(encoder, rram)
     n_t = int(data["x_train"].shape[1])
     out: dict[str, np.ndarray] = {f"y_{s}": data[f"y_{s}"] for s in SPLITS}
@@ -254,8 +323,8 @@ def _encode_cost(workload_path: str | Path | None, seed: int, n_samples: int
         return 0.0, 0.0
     from lsm.results import read_metrics
 
-    doc = read_metrics(workload_path)  # a missing or malformed file names itself
-    per = {r.get("metric"): r.get("value") for r in doc["records"] if r.get("seed") == seed}
+    doc = read_metrics(workload_path, split=False)  # a bad file names itself and the field
+    per = {r["metric"]: r["value"] for r in doc["records"] if r["seed"] == seed}
     if not per:
         raise DataFormatError(workload_path, f"has no workload records for seed {seed}.",
                               "encode with the same seed list as the runs that read it.")
@@ -263,6 +332,11 @@ def _encode_cost(workload_path: str | Path | None, seed: int, n_samples: int
     if missing:
         raise DataFormatError(workload_path, f"lacks the workload metric(s) {missing} for "
                               f"seed {seed}.", "delete it and rerun the encode rule.")
+    negative = [m for m in ("dense_synops", "effective_synops") if per[m] < 0]
+    if negative:
+        raise DataFormatError(workload_path, f"workload metric(s) {negative} of seed {seed} "
+                              "are negative, not counts.", "delete it and rerun the encode "
+                              "rule.")
     return per["dense_synops"] * n_samples, per["effective_synops"] * n_samples
 
 
@@ -295,7 +369,16 @@ def supervised_run(
             raise DataFormatError(input_path, f"lacks the array(s) {missing} (kind {kind} "
                                   "reads frames).", "give it a frames file "
                                   "(results/frames/<dataset>.npz).")
+        check_splits(data, input_path)
         check_binary(data, input_path)
+    else:  # every seed's features, before any training
+        for seed in seeds:
+            for s in SPLITS:
+                key = f"{s}_s{seed}"
+                if key not in data:
+                    raise DataFormatError(input_path, f"has no features for seed {seed} "
+                                          f"({key}).", "encode with the same seed list.")
+            check_splits(data, input_path, f"{{split}}_s{seed}", ndim=2)
     n_classes = int(max(data["y_train"].max(), data["y_test"].max()) + 1)
     n_all = sum(int(data[f"y_{s}"].shape[0]) for s in SPLITS)
     records, curves = [], []
@@ -304,12 +387,7 @@ def supervised_run(
         if cls.input == "features":
             xs = {}
             for s in SPLITS:
-                key = f"{s}_s{seed}"
-                if key not in data:
-                    raise DataFormatError(input_path, f"has no features for seed {seed} "
-                                          f"({key}).", "encode with the same seed list.")
-                check_finite(data, input_path, (key,))
-                f = data[key]
+                f = data[f"{s}_s{seed}"]
                 xs[s] = (f / float(time_steps(data, input_path)) if feature_scale == "rates"
                          else f)
             dense, events = _encode_cost(workload_path, seed, n_all)
@@ -361,8 +439,8 @@ def crossbar_variability(
     from lsm.variability import as_metric_records, sweep
 
     data = load_npz(frames_path, tuple(f"{p}_{s}" for s in SPLITS for p in ("x", "y")))
+    check_splits(data, frames_path)
     check_binary(data, frames_path)
-    check_labels(data, frames_path)
     lif = LIFParams(decay=encoder["decay"], v_th=encoder["v_th"])
     base = rram_params(encoder, rram)
     rows = sweep(data, lif, base, encoder["n_res"], ReadoutConfig(**readout), axes, seeds,

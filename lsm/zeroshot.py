@@ -39,8 +39,8 @@ from lsm.stages import (
     _encode_cost,
     _meta,
     check_binary,
-    check_finite,
     check_labels,
+    check_splits,
     load_npz,
     time_steps,
 )
@@ -146,25 +146,39 @@ def build_model(kind: str, params: dict[str, Any], n_a: int, n_b: int, t_a: int,
             float(enc_macs + head_macs(head_a) + head_macs(head_b)))
 
 
-def _inputs(kind: str, data: dict[str, np.ndarray], seed: int, path: str | Path,
-            scale: str) -> dict[str, np.ndarray]:
-    """Per split: frames [N, T, C] (srnn) or features [N, R] (lsm, counts or rates);
-    binary frames and finite features, or a :class:`DataFormatError` naming the array."""
+def _check_inputs(kind: str, data: dict[str, np.ndarray], seed: int, path: str | Path
+                  ) -> None:
+    """What :func:`_inputs` reads, checked (:func:`lsm.stages.check_splits`): binary 3-D
+    frames (srnn) or one seed's finite 2-D features (lsm), or a :class:`DataFormatError`
+    naming the array."""
     if kind == "srnn":
         missing = [f"x_{s}" for s in SPLITS if f"x_{s}" not in data]
         if missing:
             raise DataFormatError(path, f"lacks the array(s) {missing} (kind srnn reads "
                                   "frames).", "give it a frames file "
                                   "(results/frames/<dataset>.npz).")
+        check_splits(data, path)
         check_binary(data, path)
-        return {s: data[f"x_{s}"] for s in SPLITS}
-    out = {}
+        return
     for s in SPLITS:
         key = f"{s}_s{seed}"
         if key not in data:
             raise DataFormatError(path, f"has no features for seed {seed} ({key}).",
                                   "encode with the same seed list as the zero-shot runs.")
-        check_finite(data, path, (key,))
+    check_splits(data, path, f"{{split}}_s{seed}", ndim=2)
+
+
+def _inputs(kind: str, data: dict[str, np.ndarray], seed: int, path: str | Path,
+            scale: str, checked: bool = False) -> dict[str, np.ndarray]:
+    """Per split: frames [N, T, C] (srnn) or features [N, R] (lsm, counts or rates),
+    checked by :func:`_check_inputs` (unless `checked` says the caller did)."""
+    if not checked:
+        _check_inputs(kind, data, seed, path)
+    if kind == "srnn":
+        return {s: data[f"x_{s}"] for s in SPLITS}
+    out = {}
+    for s in SPLITS:
+        key = f"{s}_s{seed}"
         out[s] = data[key] / float(time_steps(data, path)) if scale == "rates" else data[key]
     if scale == "standardized":
         # statistics of the train split only; a std floor of one spike keeps near-silent
@@ -218,11 +232,14 @@ def zeroshot_run(
                           f"{len(spec.seen)} seen classes, which prototypical training needs.",
                           f"use a batch_size above {len(spec.seen)} (the paper: the full set).")
     scale = params.get("feature_scale", "counts")
+    for seed in seeds if kind == "lsm" else seeds[:1]:  # all inputs, before any training
+        _check_inputs(kind, da, seed, path_a)
+        _check_inputs(kind, db, seed, path_b)
     records, curves = [], []
     emb: dict[str, np.ndarray] = {}
     for seed in seeds:
-        xa_np, xb_np = _inputs(kind, da, seed, path_a, scale), _inputs(kind, db, seed, path_b,
-                                                                       scale)
+        xa_np = _inputs(kind, da, seed, path_a, scale, checked=True)
+        xb_np = _inputs(kind, db, seed, path_b, scale, checked=True)
 
         def gather(x: dict[str, np.ndarray], which: str) -> dict[str, torch.Tensor]:
             return {name: torch.from_numpy(np.asarray(
