@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lsm.errors import LSMBenchError
+
 REPO = Path(__file__).resolve().parents[1]
 print = functools.partial(print, flush=True)  # progress reaches logs at once
 
@@ -64,7 +66,7 @@ def load_inputs(name: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray
             x = np.minimum(np.concatenate(list(cubes.values())), 1).astype(np.uint8)
         idx = rng.choice(x.shape[0], size=n, replace=x.shape[0] < n)
         return np.ascontiguousarray(x[idx]), "default simulated dataset"
-    except (OSError, KeyError):
+    except (OSError, KeyError, LSMBenchError):  # no default run yet: synthetic inputs
         x = (rng.random((n, n_t, n_in)) < density).astype(np.uint8)
         return x, f"Bernoulli inputs, density {density}"
 

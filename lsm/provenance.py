@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import platform
 import subprocess
 import sys
@@ -36,11 +37,36 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+_ISA_FLAGS = ("avx512f", "avx2", "avx", "sse4_2", "neon", "asimd", "sve")
+
+
+def cpu_info() -> dict[str, Any]:
+    """CPU model and vector ISA. Float training (BPTT, readouts) is bit-reproducible only
+    on the same CPU type: its sums run in an order that depends on the vector width; the
+    frozen reservoir is exact everywhere (integer-grid weights, float64)."""
+    import torch
+
+    model, flags = platform.processor() or "unknown", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, val = line.partition(":")
+            if key.strip() == "model name" and model in ("unknown", "", platform.machine()):
+                model = val.strip()
+            elif key.strip() in ("flags", "Features") and not flags:
+                flags = set(val.split())
+    except OSError:
+        pass  # not Linux: the model from platform, no flags
+    return {"cpu_model": model, "vector_isa": [f for f in _ISA_FLAGS if f in flags],
+            "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "cores": os.cpu_count()}
+
+
 def device_info(device: str = "cpu") -> dict[str, Any]:
     import torch
 
     info: dict[str, Any] = {"requested": device, "platform": platform.platform(),
-                            "machine": platform.machine(), "torch_threads": torch.get_num_threads()}
+                            "machine": platform.machine(), "torch_threads": torch.get_num_threads(),
+                            **cpu_info()}
     if device.startswith("cuda") and torch.cuda.is_available():
         info["cuda_device"] = torch.cuda.get_device_name(0)
     return info

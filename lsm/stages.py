@@ -172,6 +172,16 @@ def check_labels(arrays: dict[str, np.ndarray], path: str | Path) -> None:
 _SHAPE_OF = {3: "frames [samples, time steps, channels]", 2: "features [samples, neurons]"}
 
 
+def check_frames(data: dict[str, np.ndarray], path: str | Path, kind: str) -> None:
+    """Binary 3-D frames with labels for every split, for a model `kind` that reads frames."""
+    missing = [f"x_{s}" for s in SPLITS if f"x_{s}" not in data]
+    if missing:
+        raise DataFormatError(path, f"lacks the array(s) {missing} (kind {kind} reads "
+                              "frames).", "give it a frames file (results/frames/<dataset>.npz).")
+    check_splits(data, path)
+    check_binary(data, path)
+
+
 def check_splits(data: dict[str, np.ndarray], path: str | Path, x: str = "x_{split}",
                  ndim: int = 3) -> None:
     """The arrays a stage trains and tests on, or a :class:`DataFormatError` naming the
@@ -364,13 +374,7 @@ def supervised_run(
     data = load_npz(input_path, ("y_train", "y_val", "y_test"))
     check_labels(data, input_path)
     if cls.input != "features":
-        missing = [f"x_{s}" for s in SPLITS if f"x_{s}" not in data]
-        if missing:
-            raise DataFormatError(input_path, f"lacks the array(s) {missing} (kind {kind} "
-                                  "reads frames).", "give it a frames file "
-                                  "(results/frames/<dataset>.npz).")
-        check_splits(data, input_path)
-        check_binary(data, input_path)
+        check_frames(data, input_path, kind)
     else:  # every seed's features, before any training
         for seed in seeds:
             for s in SPLITS:

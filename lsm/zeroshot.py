@@ -38,7 +38,7 @@ from lsm.stages import (
     SPLITS,
     _encode_cost,
     _meta,
-    check_binary,
+    check_frames,
     check_labels,
     check_splits,
     load_npz,
@@ -152,13 +152,7 @@ def _check_inputs(kind: str, data: dict[str, np.ndarray], seed: int, path: str |
     frames (srnn) or one seed's finite 2-D features (lsm), or a :class:`DataFormatError`
     naming the array."""
     if kind == "srnn":
-        missing = [f"x_{s}" for s in SPLITS if f"x_{s}" not in data]
-        if missing:
-            raise DataFormatError(path, f"lacks the array(s) {missing} (kind srnn reads "
-                                  "frames).", "give it a frames file "
-                                  "(results/frames/<dataset>.npz).")
-        check_splits(data, path)
-        check_binary(data, path)
+        check_frames(data, path, kind)
         return
     for s in SPLITS:
         key = f"{s}_s{seed}"

@@ -128,6 +128,9 @@ def test_end_to_end_records(test_run):
     assert prov["generator_version"].startswith("dvs-saccade")
     assert {"torch", "numpy", "snakemake"} <= set(prov["packages"])
     assert prov["git_sha"] and "device" in prov
+    # float training is bit-exact only on the same CPU type: the provenance says which
+    assert prov["device"]["cpu_model"] and isinstance(prov["device"]["vector_isa"], list)
+    assert prov["device"]["torch_cpu_capability"]
     enc = json.loads((res / "features/lsm_nmnist.provenance.json").read_text())
     assert enc["params"]["encoder"] == "lsm_nmnist" and enc["params"]["n_res"] == 64
 
