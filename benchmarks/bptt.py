@@ -242,13 +242,7 @@ def _check(name: str, readout: str, conn) -> None:
     model = make_srnn(name, readout).double()
     with torch.no_grad():  # the loop's hidden spikes, step by step
         enc = model.encoder
-        v = x.new_zeros(x.shape[0], enc.w_rec.shape[0])
-        s = torch.zeros_like(v)
-        out = []
-        for t in range(x.shape[1]):
-            v, s = enc.step(v, s, x[:, t])
-            out.append(s)
-        spikes["loop"] = torch.stack(out, 1)
+        spikes["loop"] = enc.reference_spike_train(x)
         peer = make_snntorch(model, readout)
         spikes["snntorch"] = torch.stack(peer.hidden(x), 1)
         rl = snn.RLeaky(beta=torch.tensor(enc.decay, dtype=torch.float64), all_to_all=True,
@@ -257,8 +251,8 @@ def _check(name: str, readout: str, conn) -> None:
                         reset_mechanism="zero", spike_grad=rect_spike(LENS)).double()
         rl.recurrent.weight.copy_(enc.w_rec.T)
         rl.recurrent.bias.zero_()
-        spk = torch.zeros_like(v)
-        mem = torch.zeros_like(v)
+        spk = x.new_zeros(x.shape[0], enc.w_rec.shape[0])
+        mem = torch.zeros_like(spk)
         out = []
         for t in range(x.shape[1]):
             spk, mem = rl(peer.fc_in(x[:, t]), spk, mem)

@@ -79,6 +79,16 @@ class SRNNEncoder(nn.Module):
         return lif_layer(x, self.w_in, self.w_rec, decay=self.decay, v_th=self.v_th,
                          lens=self.lens, output="spikes", backend=self.backend)
 
+    def reference_spike_train(self, x: torch.Tensor) -> torch.Tensor:
+        """The hidden spikes s [N, T, R] of the reference loop, step by step."""
+        v = x.new_zeros(x.shape[0], self.w_rec.shape[0])
+        s = torch.zeros_like(v)
+        out = []
+        for t in range(x.shape[1]):
+            v, s = self.step(v, s, x[:, t])
+            out.append(s)
+        return torch.stack(out, 1)
+
     def reference_forward(self, x: torch.Tensor) -> torch.Tensor:
         """The plain autograd loop, step by step: the engine's specification."""
         v = x.new_zeros(x.shape[0], self.w_rec.shape[0])
