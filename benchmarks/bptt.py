@@ -41,11 +41,11 @@ import argparse
 import copy
 import functools
 import multiprocessing as mp
-import os
-import platform
 import resource
 import time
 from pathlib import Path
+
+from machine import AVX2_ENV, force_isa, machine_line, warm_up
 
 REPO = Path(__file__).resolve().parents[1]
 print = functools.partial(print, flush=True)  # progress reaches logs at once
@@ -60,8 +60,6 @@ BATCH = 100
 LENS = 0.25
 READOUT_DECAY = 0.9
 IMPLS = ("snntorch", "loop", "engine")
-AVX2_ENV = {"ATEN_CPU_CAPABILITY": "avx2", "NUMBA_CPU_NAME": "haswell",
-            "MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 
 
 def make_data(name: str, dtype=None):
@@ -208,6 +206,12 @@ def _child(impl: str, name: str, readout: str, repeats: int, threads: int, conn)
     step(x[:2], y[:2])  # warm-up on 2 samples: JIT compilation, lazy initialisation
     restore()
     step_mb, peak_mb = _step_peak_mb(step)  # the first full-size step: all its buffers
+
+    def warm_step() -> None:
+        restore()
+        step()
+
+    warm_up(warm_step)  # the machine's own ramp (machine.py), untimed
     best = float("inf")
     for _ in range(repeats):
         restore()
@@ -283,32 +287,6 @@ def _spawn(target, *args):
     return result
 
 
-def _machine(threads: int) -> str:
-    import numba
-    import torch
-
-    cpu = platform.processor() or platform.machine()
-    flags = set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                elif line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    isa = "avx512f" if "avx512f" in flags else "avx2" if "avx2" in flags else "no avx2"
-    import llvmlite.binding as llvm
-
-    numba_cpu = numba.config.CPU_NAME or llvm.get_host_cpu_name()
-    forced = {k: os.environ[k] for k in AVX2_ENV if k in os.environ}
-    return (f"machine: {cpu}, {os.cpu_count()} cores, vector ISA {isa} (/proc/cpuinfo), "
-            f"torch {torch.__version__} cpu capability {torch.backends.cpu.get_cpu_capability()}, "
-            f"numba {numba.__version__} target {numba_cpu}, torch threads {threads}"
-            + (f", forced: {forced}" if forced else ""))
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5, help="timed steps per variant (best of)")
@@ -322,11 +300,10 @@ def main() -> None:
     args = ap.parse_args()
     if args.repeats < 3:
         ap.error("--repeats must be at least 3")
-    if args.isa == "avx2":
-        os.environ.update(AVX2_ENV)  # inherited by the spawned children
+    force_isa(args.isa)  # inherited by the spawned children
     import snntorch
 
-    print(_machine(args.threads))
+    print(machine_line(args.threads))
     print(f"snntorch {snntorch.__version__}; batch {BATCH}; one training step = forward + "
           f"cross-entropy + backward + Adam; best of {args.repeats} steps, each from the same "
           f"initial state; memory: peak RSS growth of the first full-size step (process peak in "

@@ -1,6 +1,6 @@
 """Reservoir encoding throughput: our event-driven kernel against snntorch and a naive loop.
 
-Usage: python benchmarks/encode.py [--repeats 3] [--samples 512] [--full]
+Usage: python benchmarks/encode.py [--repeats 5] [--samples 512] [--full] [--isa avx2]
 
 For three shapes (N-MNIST 256->200 T=50, N-TIDIGITS 64->200 T=129, BMI 192->2048 T=201)
 it encodes the same inputs with the same weights using
@@ -26,12 +26,12 @@ import argparse
 import functools
 import multiprocessing as mp
 import os
-import platform
 import resource
 import time
 from pathlib import Path
 
 import numpy as np
+from machine import AVX2_ENV, force_isa, machine_line, warm_up
 
 from lsm.errors import LSMBenchError
 
@@ -134,6 +134,7 @@ def _child(variant, name, x, repeats, conn):
     _, _, _, decay, v_th, _, _ = SHAPES[name]
     fn = VARIANTS[variant]
     fn(x[:4], w, decay, v_th)  # warm-up: JIT compilation and first-touch allocations
+    warm_up(lambda: fn(x, w, decay, v_th))  # then the machine's own ramp (machine.py)
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -182,21 +183,18 @@ def full_size_rss() -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--samples", type=int, default=512)
     ap.add_argument("--naive-samples", type=int, default=16)
     ap.add_argument("--full", action="store_true")
+    ap.add_argument("--isa", choices=("native", "avx2"), default="native",
+                    help="avx2: run every variant as on a machine without AVX-512 "
+                         f"({', '.join(f'{k}={v}' for k, v in AVX2_ENV.items())})")
     args = ap.parse_args()
-    import torch
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    print(f"machine: {cpu}, {os.cpu_count()} cores, torch {torch.__version__}, "
-          f"repeats={args.repeats} (best of), samples={args.samples} "
+    force_isa(args.isa)  # inherited by the spawned children
+    n_cpu = os.cpu_count()
+    print(machine_line(f"numba {os.environ.get('NUMBA_NUM_THREADS', n_cpu)}, snntorch {n_cpu}"))
+    print(f"repeats={args.repeats} (best of), samples={args.samples} "
           f"(naive: {args.naive_samples})")
     rng = np.random.default_rng(0)
     ratios, all_equal = [], True

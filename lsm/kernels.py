@@ -22,13 +22,22 @@ from numba import njit, prange
 
 @njit(inline="always")
 def _add_rows(cur, w, rows, n_rows):  # pragma: no cover - jitted
-    """cur += sum of the rows ``w[rows[:n_rows]]``, four at a time: one load and store of
-    `cur` per four rows instead of per row (the loop is load/store bound)."""
+    """cur += sum of the rows ``w[rows[:n_rows]]``, eight (then four) at a time: one load
+    and store of `cur` per eight rows instead of per row (the loop is load/store bound;
+    eight measured 1.2-1.5x faster than four, as in the BPTT engine)."""
     n = cur.shape[0]
     q = 0
+    while q + 7 < n_rows:  # widen to int32 first: int16 + int16 would type as int64
+        r0, r1, r2, r3 = w[rows[q]], w[rows[q + 1]], w[rows[q + 2]], w[rows[q + 3]]
+        r4, r5, r6, r7 = w[rows[q + 4]], w[rows[q + 5]], w[rows[q + 6]], w[rows[q + 7]]
+        for j in range(n):
+            cur[j] += (((np.int32(r0[j]) + np.int32(r1[j])) + (np.int32(r2[j]) + np.int32(r3[j])))
+                       + ((np.int32(r4[j]) + np.int32(r5[j]))
+                          + (np.int32(r6[j]) + np.int32(r7[j]))))
+        q += 8
     while q + 3 < n_rows:
         r0, r1, r2, r3 = w[rows[q]], w[rows[q + 1]], w[rows[q + 2]], w[rows[q + 3]]
-        for j in range(n):  # widen to int32 first: int16 + int16 would type as int64
+        for j in range(n):
             cur[j] += (np.int32(r0[j]) + np.int32(r1[j])) + (np.int32(r2[j]) + np.int32(r3[j]))
         q += 4
     while q < n_rows:
@@ -58,7 +67,7 @@ def encode_events(x, w_in, w_rec, scale, decay, v_th, acc, counts
     [N, R] is scratch for the integer currents (int32, or int64 when they could overflow
     it); counts int32 [N, R] receives the spike counts.
 
-    Currents are summed in integers (exact, and 2-4x the SIMD width of float64), four
+    Currents are summed in integers (exact, and 2-4x the SIMD width of float64), eight
     rows at a time, then converted exactly (a power-of-two scale) for the float64
     membrane update. The small helpers are separate (inlined) functions on purpose:
     numba vectorises their loops better than the same loops written in place (measured).
@@ -69,36 +78,38 @@ def encode_events(x, w_in, w_rec, scale, decay, v_th, acc, counts
     for b in prange(n):
         k = b * k_step
         v = np.zeros(n_res)
-        s = np.zeros(n_res)
+        keep = np.ones(n_res)  # 1 - s_{t-1}
         cnt = np.zeros(n_res, dtype=np.int32)
         cur = acc[b]
         fired = np.empty(n_res + 1, dtype=np.int64)
-        active = np.empty(n_in, dtype=np.int64)
+        active = np.empty(n_in + 1, dtype=np.int64)
         n_fired = 0
         for t in range(n_t):
             cur[:] = 0
             xt = x[b, t]
+            # Index lists without branches (write, then advance by the condition): inputs
+            # and spikes are random, so a branch on them mispredicts (measured 1.3-1.5x
+            # slower on the N-MNIST and N-TIDIGITS shapes, most on AVX2).
             n_act = 0
             for i in range(n_in):
+                active[n_act] = i
+                n_act += xt[i] == 1
+            for i in range(n_in):  # count inputs (rare: a predictable branch): weighted
                 xv = xt[i]
-                if xv == 1:
-                    active[n_act] = i
-                    n_act += 1
-                elif xv != 0:  # count inputs (rare): a weighted row
+                if xv > 1:
                     _add_input(cur, w_in[k, i], xv)
             _add_rows(cur, w_in[k], active, n_act)
             _add_rows(cur, w_rec[k], fired, n_fired)
             for j in range(n_res):
-                v[j] = decay * v[j] * (1.0 - s[j]) + cur[j] * scale
+                v[j] = decay * v[j] * keep[j] + cur[j] * scale
             for j in range(n_res):
-                s[j] = 1.0 if v[j] > v_th else 0.0
+                spike = v[j] > v_th
+                keep[j] = 0.0 if spike else 1.0
+                cnt[j] += spike
             n_fired = 0
-            for j in range(n_res):  # spikes are sparse: a predictable branch
-                if s[j] != 0.0:
-                    fired[n_fired] = j
-                    n_fired += 1
             for j in range(n_res):
-                cnt[j] += np.int32(s[j])
+                fired[n_fired] = j
+                n_fired += v[j] > v_th
         counts[b] += cnt
     return counts
 
@@ -115,7 +126,7 @@ def integer_weights(w_in: np.ndarray, w_rec: np.ndarray, grid_bits: int, max_inp
         raise ValueError(f"weights are not on the 2**-{grid_bits} grid")
     top = max(np.abs(wi).max(initial=0), np.abs(wr).max(initial=0))
     bound = (np.abs(wi).sum(axis=-2) * max_input + np.abs(wr).sum(axis=-2)).max()
-    if top >= 2**31 - 1:  # the kernel widens weights to int32 before summing four rows
+    if top >= 2**31 - 1:  # the kernel widens weights to int32 before summing eight rows
         raise ValueError("weights need more than 32 bits on their grid; lower weight_bits")
     if bound >= 2**31 - 1:
         dtype = np.int64
