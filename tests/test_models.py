@@ -13,7 +13,8 @@ from lsm.reservoir import LIFParams, ReservoirWeights, encode, fit_grid
 
 
 def test_registry_names_every_model():
-    assert set(MODELS) == {"lsm_readout", "raw_readout", "srnn", "rnn"}
+    assert set(MODELS) == {"lsm_readout", "raw_readout", "time_sum_readout",
+                           "random_projection_readout", "srnn", "rnn"}
     assert MODELS["lsm_readout"].input == "features" and MODELS["srnn"].input == "frames"
 
 

@@ -9,12 +9,18 @@ training cost). Adding a model = one class registered here + one config entry.
 from __future__ import annotations
 
 from lsm.models.base import Fitted, SupervisedModel
-from lsm.models.linear import LSMReadout, RawReadout
+from lsm.models.linear import (
+    LSMReadout,
+    RandomProjectionReadout,
+    RawReadout,
+    TimeSumReadout,
+)
 from lsm.models.rnn import RNNClassifier
 from lsm.models.srnn import SRNNClassifier
 
 MODELS: dict[str, type[SupervisedModel]] = {
-    cls.kind: cls for cls in (LSMReadout, RawReadout, SRNNClassifier, RNNClassifier)
+    cls.kind: cls for cls in (LSMReadout, RawReadout, TimeSumReadout,
+                              RandomProjectionReadout, SRNNClassifier, RNNClassifier)
 }
 
 __all__ = ["MODELS", "Fitted", "SupervisedModel"]

@@ -1,0 +1,58 @@
+# Reservoir-size sweep: LSM accuracy against n_res, one job per dataset (notebook 05).
+from lsm.sweep import plan as _sweep_plan
+
+# dataset -> encoder, readout settings, sizes and reference runs (ConfigError on a bad
+# section, before any job starts)
+SWEEP = _sweep_plan(config)
+
+
+rule reservoir_size:
+    """Per size and seed: the encoder rebuilt at n_res, a linear readout selected on
+    validation, test once; the reference rows as lines."""
+    input:
+        nb=nb_path("05_reservoir_size.ipynb"),
+        frames="results/frames/{dataset}.npz",
+        # the dataset's supervised runs without a reservoir: the reference lines
+        references=lambda wc: expand(
+            "results/metrics/supervised/{run}.json", run=SWEEP[wc.dataset]["references"]
+        ),
+    output:
+        nb="results/notebooks/reservoir_size/{dataset}.ipynb",
+        metrics="results/metrics/reservoir_size/{dataset}.json",
+        provenance="results/metrics/reservoir_size/{dataset}.provenance.json",
+        table="results/tables/reservoir_size_{dataset}.csv",
+        md="results/tables/reservoir_size_{dataset}.md",
+        fig=report(
+            "results/figures/supervised/reservoir_size_{dataset}.png",
+            caption="../report/figure.rst",
+            category="Supervised",
+        ),
+    wildcard_constraints:
+        dataset="|".join(SWEEP) or "^$",
+    params:
+        nb=lambda wc, input: as_json(
+            {
+                "encoder_name": SWEEP[wc.dataset]["encoder"],
+                "encoder": config["encoders"][SWEEP[wc.dataset]["encoder"]],
+                "sizes": SWEEP[wc.dataset]["n_res"],
+                "train": SWEEP[wc.dataset]["train"],
+                "seeds": config["seeds"],
+                "dataset": wc.dataset,
+                "rram": config["rram"],
+                "device": config["device"],
+                "reference_paths": list(input.references),
+            }
+        ),
+    # the encoder kernel runs on every core it is given; the readouts use their `threads`
+    threads: 2
+    log:
+        "results/logs/reservoir_size/{dataset}.log",
+    benchmark:
+        "results/benchmarks/reservoir_size/{dataset}.tsv"
+    conda:
+        "../envs/lsm.yaml"
+    shell:
+        "lsm notebook {input.nb:q} {output.nb:q} "
+        "-r frames_path {input.frames:q} -r metrics_path {output.metrics:q} "
+        "-r provenance_path {output.provenance:q} -r table_path {output.table:q} "
+        "-r fig_path {output.fig:q} -y {params.nb:q} &> {log:q}"
