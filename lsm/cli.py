@@ -219,6 +219,46 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plot_cost_ratio(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from lsm import plots
+    from lsm.errors import DataFormatError
+    from lsm.paper import paper_value
+    from lsm.ratios import check_specs, ratio_curve, ratio_docs
+    from lsm.results import read_metrics
+
+    docs = [read_metrics(p) for p in args.metrics]
+    specs = check_specs(args.ratios)
+    by_run = {d["run"]: d for d in docs if isinstance(d.get("run"), str)}
+    curves, paper, sources = {}, {}, set()
+    for spec, rdoc in zip(specs, ratio_docs(docs, specs, list(args.metrics)), strict=True):
+        num, den = by_run[spec["numerator"]], by_run[spec["denominator"]]
+        name = f"{rdoc['model']} ({rdoc['variant']})"
+        try:
+            curves[name] = pd.DataFrame(ratio_curve(num, den, spec["proj_dim"],
+                                                    spec.get("denominator_proj_dim")))
+        except ValueError as exc:
+            raise DataFormatError(args.metrics[0], str(exc), "rerun the zero-shot runs with "
+                                  "this version (their records need cost_epochs).") from exc
+        v = paper_value(rdoc["experiment"], rdoc["dataset"], rdoc["model"], rdoc["variant"],
+                        "train", "ratio_total_macs_dense")
+        if v is not None:
+            paper[name] = v
+        sources.add(rdoc["data_source"])
+    plots.cost_ratio_vs_epochs(curves, paper, args.title, "+".join(sorted(sources)), args.out)
+    print(f"wrote {args.out} ({len(curves)} ratios)")
+    return 0
+
+
+def cmd_tuning(args: argparse.Namespace) -> int:
+    from lsm.results import tuning_table
+
+    df = tuning_table(args.tuning, args.out, args.epoch_cap, args.patience)
+    print(f"wrote {args.out} ({len(df)} grid points) and {Path(args.out).with_suffix('.md')}")
+    return 0
+
+
 def cmd_aggregate(args: argparse.Namespace) -> int:
     from lsm.results import aggregate, read_metrics, write_table
 
@@ -452,6 +492,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="JSON list of {numerator, denominator, proj_dim} run names: adds "
                         "per-seed training-cost ratio rows")
     p.set_defaults(func=cmd_aggregate)
+
+    p = rsub.add_parser("plot-cost-ratio", help="training-cost ratios against epochs")
+    p.add_argument("metrics", nargs="+")
+    p.add_argument("--ratios", type=_json_list, required=True,
+                   help="JSON list of {numerator, denominator, proj_dim} run names")
+    p.add_argument("--title", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_plot_cost_ratio)
+
+    p = rsub.add_parser("tuning", help="per-run tuning CSVs -> one tuning table (CSV + MD)")
+    p.add_argument("tuning", nargs="*")
+    p.add_argument("--out", required=True)
+    p.add_argument("--epoch-cap", type=int, required=True)
+    p.add_argument("--patience", type=int, required=True)
+    p.set_defaults(func=cmd_tuning)
 
     p = rsub.add_parser("plot-zeroshot",
                         help="zero-shot figures: accuracy against pd and against cost")

@@ -468,6 +468,9 @@ def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
             raise ConfigError(f"supervised/runs/{name}/readout",
                               f"unknown readout '{run['readout']}'.",
                               f"use one of {sorted(readouts)}.")
+        _check_bins(f"supervised/runs/{name}/params", run.get("params", {}),
+                    datasets.get(run.get("dataset"), {}))
+    _check_one_protocol(cfg)
     var = cfg.get("variability", {})
     if var.get("encoder"):
         if var["encoder"] not in encoders:
@@ -492,6 +495,39 @@ def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
                 raise ConfigError(f"datasets/{name}/{key}",
                                   f"folder '{ds[key]}' does not exist.",
                                   DATA_HELP.get(help_key, "point it at the extracted dataset."))
+
+
+def _check_one_protocol(cfg: dict[str, Any]) -> None:
+    """With a tuning grid, every supervised run must share the epoch cap and patience:
+    the comparison is fair only when every model gets the same budget."""
+    sup = cfg.get("supervised", {})
+    if not sup.get("tuning", {}).get("grid"):
+        return
+    readouts = cfg.get("readouts", {})
+    seen: dict[tuple, str] = {}
+    for name, run in sup.get("runs", {}).items():
+        r = readouts.get(run["readout"], {})
+        seen.setdefault((r.get("epochs"), r.get("patience", 0)), name)
+    if len(seen) > 1:
+        (a, ra), (b, rb) = list(seen.items())[:2]
+        raise ConfigError(f"supervised/runs/{rb}/readout",
+                          f"its epoch cap and patience {b} differ from those of run '{ra}' "
+                          f"{a}; with supervised/tuning every model gets the same budget.",
+                          "give every supervised run a readout with the same epochs and "
+                          "patience (e.g. readout: supervised).")
+
+
+def _check_bins(key: str, params: dict[str, Any], dataset: dict[str, Any]) -> None:
+    """A model's own binning (n_bins, time_window) must fit in the dataset's frames."""
+    n_t = dataset.get("preprocess", {}).get("n_bins")
+    nb, tw = params.get("n_bins"), params.get("time_window")
+    if nb is not None and n_t is not None and nb > n_t:
+        raise ConfigError(f"{key}/n_bins", f"{nb} bins, but the dataset's frames have {n_t}.",
+                          f"use at most {n_t} (bins can only be coarsened).")
+    top = nb if nb is not None else n_t
+    if tw is not None and top is not None and tw > top:
+        raise ConfigError(f"{key}/time_window", f"{tw} steps, but the input has {top} bins.",
+                          f"use at most {top}.")
 
 
 def _check_zeroshot(key: str, zs: dict[str, Any], frames: list[str], encoders: dict,

@@ -284,3 +284,28 @@ def accuracy_vs_cost(acc: pd.DataFrame, cost: pd.DataFrame, dataset: str, path: 
     _caption(fig, "Mean ± std over seeds; selection on validation.",
              sorted(set(a["data_source"])) or ["real"])
     save(fig, path)
+
+
+def cost_ratio_vs_epochs(curves: dict[str, pd.DataFrame], paper: dict[str, float],
+                         title: str, data_source: str, path: str | Path) -> None:
+    """One line per (ratio, count) against training epochs (log y); the paper's values as
+    stars at 100 epochs, labelled as points whose formula is unknown."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    styles = {"dense": "-", "events": "--"}
+    for i, (name, df) in enumerate(curves.items()):
+        color = f"C{i}"
+        for count, g in df.groupby("count", sort=False):
+            label = f"{name}, {'dense / dense' if count == 'dense' else 'event / event'}"
+            ax.plot(g["epochs"], g["ratio"], styles.get(count, ":"), color=color, label=label)
+        if name in paper:
+            ax.plot([100], [paper[name]], "*", color=color, markersize=14, mec="k",
+                    label=f"{name}: paper {paper[name]:g}x (formula, epochs unknown)")
+    ax.set_yscale("log")
+    ax.set_xlabel("training epochs (both models)")
+    ax.set_ylabel("training-cost ratio (x)")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3, which="both")
+    _caption(fig, "Ratio of total training operations, numerator / denominator; "
+             "encoding counted once for the training samples.", [data_source])
+    save(fig, path)

@@ -192,3 +192,21 @@ def ntidigits_frames(
         else:
             out["x_test"], out["y_test"], out["speakers_test"] = xs, ys, spk
     return out
+
+
+def coarsen_bins(x: np.ndarray, n_bins: int) -> np.ndarray:
+    """Binary frames [N, T, C] -> [N, n_bins, C] (n_bins <= T): bin k is the OR of the
+    consecutive input bins ``floor(k T / n_bins) .. floor((k + 1) T / n_bins) - 1``.
+
+    Why: the paper bins N-TIDIGITS per model (SRNN-ANN 90 bins, SRNN-SNN 70, RNN 50;
+    §3.1) by chunking each utterance into that many bins; our frames are chunked per
+    utterance into T = 129 bins already, so grouping them reproduces "the whole utterance
+    in n_bins bins" up to the rounding of the chunk edges (documented in docs/)."""
+    x = np.asarray(x)
+    n_t = x.shape[1]
+    if not 1 <= n_bins <= n_t:
+        raise ValueError(f"n_bins must be in 1..{n_t} (the frames' bins), got {n_bins}")
+    if n_bins == n_t:
+        return x
+    edges = (np.arange(n_bins + 1) * n_t) // n_bins
+    return np.maximum.reduceat(x, edges[:-1], axis=1)

@@ -104,3 +104,37 @@ def ratio_docs(docs: list[dict[str, Any]], specs: list[dict[str, Any]],
                                   "check the ratio's runs and proj_dim against what the "
                                   "runs trained, or rerun them with the same seeds.") from exc
     return out
+
+
+def ratio_curve(num: dict[str, Any], den: dict[str, Any], pd: int, pd_den: int | None = None,
+                max_epochs: int = 100) -> list[dict[str, Any]]:
+    """The cost ratio numerator / denominator as a function of the number of training
+    epochs E (both models trained E epochs), per count, averaged over common seeds::
+
+        ratio(E) = (E a_num + enc_num) / (E a_den + enc_den)
+
+    with a = training MACs per epoch (``train_macs`` or ``train_macs_events`` over
+    ``cost_epochs``) and enc = the one-time encoding (``encode_macs_dense`` or
+    ``encode_macs_events``). Rows: {epochs, count ("dense" | "events"), ratio}."""
+    pd_den = pd if pd_den is None else pd_den
+    counts = {"dense": ("train_macs", "encode_macs_dense"),
+              "events": ("train_macs_events", "encode_macs_events")}
+    rows = []
+    for count, (train_m, enc_m) in counts.items():
+        per = {}
+        for side, doc, p in (("num", num, pd), ("den", den, pd_den)):
+            tr, ep = _per_seed(doc, train_m, p), _per_seed(doc, "cost_epochs", p)
+            enc = _per_seed(doc, enc_m, p)
+            dense_enc = _per_seed(doc, "encode_macs_dense", p)
+            per[side] = {s: (tr[s] / ep[s], enc.get(s) or dense_enc.get(s, 0.0))
+                         for s in tr if s in ep and ep[s] > 0}
+        seeds = sorted(set(per["num"]) & set(per["den"]))
+        if not seeds:
+            raise ValueError(f"no common seeds with {train_m} and cost_epochs at "
+                             f"pd={pd}/{pd_den} in runs {num.get('run')!r} and "
+                             f"{den.get('run')!r}")
+        for e in range(1, max_epochs + 1):
+            vals = [(e * per["num"][s][0] + per["num"][s][1])
+                    / (e * per["den"][s][0] + per["den"][s][1]) for s in seeds]
+            rows.append({"epochs": e, "count": count, "ratio": sum(vals) / len(vals)})
+    return rows

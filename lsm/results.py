@@ -337,3 +337,37 @@ def write_table(df: pd.DataFrame, csv_path: str | Path, title: str, caption: str
     with atomic.atomic_path(csv_path) as tmp:
         df.to_csv(tmp, index=False)
     atomic.write_text(csv_path.with_suffix(".md"), markdown)
+
+
+TUNING_TABLE_COLUMNS = ["run", "dataset", "model", "variant", "seed", "lr", "batch_size",
+                        "val_accuracy", "best_epoch", "epochs_run", "chosen", "data_source"]
+
+
+def tuning_table(paths: Iterable[str | Path], csv_path: str | Path, epoch_cap: int,
+                 patience: int) -> pd.DataFrame:
+    """The per-run tuning CSVs (``lsm.stages.supervised_run``) -> one table, CSV and
+    Markdown, atomically: every grid point's validation accuracy, the epochs it ran and the
+    chosen point. Validation only: the test split plays no part in any of these numbers."""
+    frames = []
+    for p in paths:
+        df = read_table(p, TUNING_TABLE_COLUMNS)
+        for c in ("lr", "batch_size", "val_accuracy", "epochs_run"):
+            if len(df) and not pd.api.types.is_numeric_dtype(df[c]):
+                raise DataFormatError(p, f"column '{c}' holds {_not_number(df[c])!r}, not a "
+                                      "number.", "delete it and rerun its train_supervised job.")
+        frames.append(df)
+    df = (pd.concat(frames, ignore_index=True) if frames
+          else pd.DataFrame(columns=TUNING_TABLE_COLUMNS))
+    shown = df.assign(chosen=np.where(df["chosen"].astype(bool), "**chosen**", ""),
+                      val_accuracy=df["val_accuracy"].map(lambda v: f"{v:.2f}"))
+    caption = (f"Every supervised run goes through the same grid on its first seed (lr x "
+               f"batch size), at most {epoch_cap} epochs with early stopping after {patience} "
+               f"epochs without a validation gain; the best validation accuracy picks the "
+               f"point that then trains every seed. Validation split only: test accuracy "
+               f"feeds no choice. {data_caption(df['data_source'].astype(str))}")
+    markdown = (f"# Tuning: one protocol for every model\n\n{caption}\n\n"
+                f"{shown.drop(columns=['data_source']).to_markdown(index=False)}\n")
+    with atomic.atomic_path(csv_path) as tmp:
+        df.to_csv(tmp, index=False)
+    atomic.write_text(Path(csv_path).with_suffix(".md"), markdown)
+    return df

@@ -350,14 +350,34 @@ def _encode_cost(workload_path: str | Path | None, seed: int, n_samples: int
     return per["dense_synops"] * n_samples, per["effective_synops"] * n_samples
 
 
+TUNING_COLUMNS = ["run", "dataset", "model", "variant", "seed", "lr", "batch_size",
+                  "val_accuracy", "best_epoch", "epochs_run", "chosen", "data_source"]
+
+
+def tuning_grid(tuning: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The grid's points, lr-major: ``[{"lr": a, "batch_size": b}, ...]`` (empty: none)."""
+    if not tuning or not tuning.get("grid"):
+        return []
+    g = tuning["grid"]
+    return [{"lr": float(lr), "batch_size": int(bs)} for lr in g.get("lr", [])
+            for bs in g.get("batch_size", [])]
+
+
 def supervised_run(
     input_path: str | Path, kind: str, params: dict[str, Any], train: dict[str, Any],
     seeds: list[int], *, dataset: str, model: str, variant: str,
     metrics_path: str | Path, curves_path: str | Path, confusion_path: str | Path,
     provenance_path: str | Path, workload_path: str | Path | None = None,
     feature_scale: str = "counts", run_name: str = "",
+    tuning: dict[str, Any] | None = None, tuning_path: str | Path | None = None,
 ) -> dict[str, Any]:
     """Train one model kind per seed; select on validation; evaluate test once.
+
+    `tuning` (``{"grid": {"lr": [...], "batch_size": [...]}}``, the same for every run):
+    the grid's points are trained on the first seed and the point with the best
+    validation accuracy (ties: the first in grid order) trains every seed; the grid,
+    each point's validation result and the choice go to `tuning_path` (CSV) and the
+    provenance. The test split is not read until every choice is made.
 
     `input_path` holds reservoir features (kind ``lsm_readout``: ``{split}_s{seed}``) or
     binary frames (other kinds: ``x_{split}``). Writes per-seed metrics (accuracy and the
@@ -384,22 +404,51 @@ def supervised_run(
                                           f"({key}).", "encode with the same seed list.")
             check_splits(data, input_path, f"{{split}}_s{seed}", ndim=2)
     n_classes = int(max(data["y_train"].max(), data["y_test"].max()) + 1)
-    n_all = sum(int(data[f"y_{s}"].shape[0]) for s in SPLITS)
     records, curves = [], []
     confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
-    for seed in seeds:
+
+    def inputs(seed: int) -> dict[str, np.ndarray]:
+        if cls.input != "features":
+            return {s: data[f"x_{s}"] for s in SPLITS}
+        t = float(time_steps(data, input_path))
+        return {s: (data[f"{s}_s{seed}"] / t if feature_scale == "rates"
+                    else data[f"{s}_s{seed}"]) for s in SPLITS}
+
+    def fit(seed: int, train_cfg: dict[str, Any]):
+        xs = inputs(seed)
         if cls.input == "features":
-            xs = {}
-            for s in SPLITS:
-                f = data[f"{s}_s{seed}"]
-                xs[s] = (f / float(time_steps(data, input_path)) if feature_scale == "rates"
-                         else f)
-            dense, events = _encode_cost(workload_path, seed, n_all)
-            m = cls(train=train, encode_macs_dense=dense, encode_macs_events=events, **params)
+            dense, events = _encode_cost(workload_path, seed, n_enc)
+            m = cls(train=train_cfg, encode_macs_dense=dense, encode_macs_events=events,
+                    **params)
         else:
-            xs = {s: data[f"x_{s}"] for s in SPLITS}
-            m = cls(train=train, **params)
-        fitted = m.fit(xs["train"], data["y_train"], xs["val"], data["y_val"], n_classes, seed)
+            m = cls(train=train_cfg, **params)
+        # train and validation only: the test split is read after every choice is made
+        return m.fit(xs["train"], data["y_train"], xs["val"], data["y_val"], n_classes, seed)
+
+    # the one-time encoding is billed for the training samples only, as the trainable
+    # models' cost counts training passes only (neither side bills its validation passes);
+    # encoding the test split is inference, reported in its own metric
+    n_enc = int(data["y_train"].shape[0])
+    grid = tuning_grid(tuning)
+    tuning_rows, fitted_first = [], None
+    if grid:
+        best = None
+        for i, point in enumerate(grid):
+            f = fit(seeds[0], {**train, **point})
+            tuning_rows.append({"run": run_name, "dataset": dataset, "model": model,
+                                "variant": variant, "seed": seeds[0], **point,
+                                "val_accuracy": f.best_val_acc, "best_epoch": f.best_epoch,
+                                "epochs_run": len(f.val_curve), "chosen": False,
+                                "data_source": _meta(data, "data_source")})
+            if best is None or f.best_val_acc > best[0]:  # strict: ties keep the first
+                best = (f.best_val_acc, i, f)
+        _, chosen, fitted_first = best
+        tuning_rows[chosen]["chosen"] = True
+        train = {**train, **grid[chosen]}
+    for seed in seeds:
+        fitted = (fitted_first if fitted_first is not None and seed == seeds[0]
+                  else fit(seed, train))
+        xs = inputs(seed)
         pred = fitted.predict(xs["test"])
         np.add.at(confusion, (data["y_test"], pred), 1)
         chance = 100.0 / n_classes
@@ -410,8 +459,18 @@ def supervised_run(
              "value": fitted.best_val_acc},
             {"seed": seed, "split": "train", "metric": "best_epoch", "unit": "epoch",
              "value": fitted.best_epoch},
+            {"seed": seed, "split": "train", "metric": "epochs_run", "unit": "epoch",
+             "value": len(fitted.val_curve)},
             *fitted.cost.records(seed),
+            *({"seed": seed, "split": "train", "metric": k, "unit": "", "value": float(v)}
+              for k, v in fitted.extra.items() if isinstance(v, int | float)),
         ]
+        if cls.input == "features" and workload_path:
+            dense, events = _encode_cost(workload_path, seed, int(data["y_test"].shape[0]))
+            records += [{"seed": seed, "split": "test", "metric": "inference_encode_macs_dense",
+                         "unit": "MACs", "value": dense},
+                        {"seed": seed, "split": "test", "metric": "inference_encode_macs_events",
+                         "unit": "ACs", "value": events}]
         curves += [{"seed": seed, "epoch": e + 1, "val_accuracy": v, "train_loss": loss}
                    for e, (v, loss) in enumerate(zip(fitted.val_curve, fitted.train_loss,
                                                      strict=True))]
@@ -424,9 +483,17 @@ def supervised_run(
         pd.DataFrame(curves).to_csv(tmp, index=False)
     with atomic.atomic_path(confusion_path) as tmp:
         pd.DataFrame(confusion).to_csv(tmp)
+    if tuning_path:
+        with atomic.atomic_path(tuning_path) as tmp:
+            pd.DataFrame(tuning_rows, columns=TUNING_COLUMNS).to_csv(tmp, index=False)
     atomic.write_json(provenance_path, provenance(
         params={"run": run_name, "kind": kind, "params": params, "train": train,
-                "feature_scale": feature_scale}, seeds=seeds, data_source=source,
+                "feature_scale": feature_scale,
+                "tuning": {"grid": grid, "tune_seed": seeds[0] if grid else None,
+                           "epoch_cap": train.get("epochs"), "patience": train.get("patience"),
+                           "chosen": next(({k: r[k] for k in grid[0]} for r in tuning_rows
+                                           if r["chosen"]), None)}},
+        seeds=seeds, data_source=source,
         generator_version=_meta(data, "generator_version")))
     return doc
 

@@ -1,5 +1,10 @@
-"""One training loop for every trainable model: mini-batch Adam(W), cross-entropy,
-epoch selected on validation accuracy (ties: the earliest), deterministic per seed."""
+"""One training loop for every trainable model: mini-batch Adam(W), cross-entropy (or MSE
+against one-hot targets), epoch selected on validation accuracy (ties: the earliest),
+early stopping on validation, deterministic per seed.
+
+Early stopping: with ``patience`` P > 0, training stops once P epochs in a row have not
+improved the best validation accuracy; ``epochs`` is the cap (the paper's 100). The test
+split never reaches this module: selection and stopping read validation only."""
 
 from __future__ import annotations
 
@@ -20,6 +25,15 @@ class TrainConfig:
     weight_decay: float = 0.0
     optimizer: str = "adam"  # "adam" or "adamw"
     threads: int = 1  # fixed, so float results do not depend on the machine's core count
+    patience: int = 0  # stop after this many epochs without a validation gain (0: never)
+    loss: str = "ce"  # "ce": cross-entropy on logits; "mse": MSE of outputs to one-hot
+    clip_grad_norm: float = 0.0  # max global gradient norm per step (0: no clipping)
+
+    def __post_init__(self) -> None:
+        if self.loss not in ("ce", "mse"):
+            raise ValueError(f"loss must be 'ce' or 'mse', got {self.loss!r}")
+        if self.patience < 0 or self.clip_grad_norm < 0:
+            raise ValueError("patience and clip_grad_norm must be >= 0")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -37,6 +51,7 @@ class TrainResult:
     optimizer_steps: int = 0
     train_seconds: float = 0.0
     n_params: int = 0
+    epochs_run: int = 0  # < the cap when early stopping ended training
 
 
 def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
@@ -50,6 +65,22 @@ def _optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
     if cfg.optimizer == "adamw":
         return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     raise ValueError(f"optimizer must be 'adam' or 'adamw', got {cfg.optimizer!r}")
+
+
+def make_loss(cfg: TrainConfig):
+    """The loss ``f(outputs [N, K], labels [N]) -> scalar`` of `cfg.loss`.
+
+    ``mse`` is the paper's loss for the spiking readouts: their outputs are spike rates in
+    [0, 1], on which cross-entropy cannot fall below ~1.46 (softmax of values in [0, 1]);
+    MSE to one-hot targets can reach 0."""
+    if cfg.loss == "ce":
+        return nn.CrossEntropyLoss()
+    mse = nn.MSELoss()
+
+    def loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return mse(out, nn.functional.one_hot(y, out.shape[1]).to(out.dtype))
+
+    return loss
 
 
 def predict_logits(model: nn.Module, x: torch.Tensor, batch: int = 512) -> torch.Tensor:
@@ -69,7 +100,8 @@ def train_classifier(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray,
     xva = torch.from_numpy(np.asarray(x_val, dtype=np.float32))
     yva = torch.from_numpy(np.asarray(y_val, dtype=np.int64))
     opt = _optimizer(cfg, model.parameters())
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = make_loss(cfg)
+    params = [p for p in model.parameters() if p.requires_grad]
     res = TrainResult(model=model, best_epoch=0, best_val_acc=-1.0,
                       n_params=sum(p.numel() for p in model.parameters() if p.requires_grad))
     best_state = copy.deepcopy(model.state_dict())
@@ -83,6 +115,8 @@ def train_classifier(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray,
             opt.zero_grad()
             loss = loss_fn(model(xtr[idx]), ytr[idx])
             loss.backward()
+            if cfg.clip_grad_norm > 0:
+                nn.utils.clip_grad_norm_(params, cfg.clip_grad_norm)
             opt.step()
             total += float(loss.item()) * idx.numel()
             n += idx.numel()
@@ -90,9 +124,12 @@ def train_classifier(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray,
         res.train_loss.append(total / n)
         va = accuracy(predict_logits(model, xva), yva)
         res.val_curve.append(va)
+        res.epochs_run = epoch
         if va > res.best_val_acc:  # strict: ties keep the earlier epoch
             res.best_val_acc, res.best_epoch = va, epoch
             best_state = copy.deepcopy(model.state_dict())
+        elif cfg.patience and epoch - res.best_epoch >= cfg.patience:
+            break  # early stopping: `patience` epochs without a validation gain
     res.train_seconds = time.perf_counter() - t0
     model.load_state_dict(best_state)
     return res

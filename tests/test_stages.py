@@ -52,8 +52,10 @@ def test_encode_then_readout(frames, tmp_path, source, rram):
     assert len(test_acc) == 2 and min(test_acc) > 50.0
     assert doc["data_source"] == "simulated"
     rec = {(r["seed"], r["metric"]): r["value"] for r in doc["records"]}
-    # one-time encoding of all 75 samples: T (C + R) R dense MACs each
-    assert rec[(0, "encode_macs_dense")] == 75 * 20 * (16 + 30) * 30
+    # the one-time encoding is billed for the 45 training samples only (the readout's cost
+    # counts training passes only); the 15 test samples are inference, in their own metric
+    assert rec[(0, "encode_macs_dense")] == 45 * 20 * (16 + 30) * 30
+    assert rec[(0, "inference_encode_macs_dense")] == 15 * 20 * (16 + 30) * 30
     assert 0 < rec[(0, "encode_macs_events")] < rec[(0, "encode_macs_dense")]
     assert rec[(0, "train_macs")] == 10 * 45 * 30 * 3 * 3  # epochs x N x (R K) x (1 + 2)
 

@@ -73,9 +73,9 @@ def test_end_to_end_supervised_models_and_cost(test_run):
     acc = pd.read_csv(test_run / "results/tables/supervised.csv")
     test = acc[(acc.split == "test") & (acc.metric == "accuracy")]
     want = {("nmnist", "LSM", "software"), ("nmnist", "LSM", "rram"),
-            ("nmnist", "raw-input floor", "linear"), ("nmnist", "SRNN-ANN", "trainable"),
+            ("nmnist", "linear on raw binned input", "linear"), ("nmnist", "SRNN-ANN", "trainable"),
             ("nmnist", "SRNN-SNN", "trainable"), ("nmnist", "RNN", "trainable"),
-            ("ntidigits", "LSM", "software"), ("ntidigits", "raw-input floor", "linear")}
+            ("ntidigits", "LSM", "software"), ("ntidigits", "linear on raw binned input", "linear")}
     assert set(zip(test.dataset, test.model, test.variant, strict=True)) == want
     assert (test.n_seeds == 3).all() and (test.selection == "val").all()
     assert test[test.model == "SRNN-ANN"].paper.iloc[0] == 96.96

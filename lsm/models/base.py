@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -22,6 +22,8 @@ class Fitted:
     val_curve: list[float]
     train_loss: list[float]
     cost: TrainingCost
+    # model-specific facts worth a record (e.g. the SRNN's measured initial firing rate)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class SupervisedModel(ABC):
@@ -44,7 +46,8 @@ def fitted_from_training(model, res, cfg, forward_macs: float, n_train: int) -> 
     """A :class:`Fitted` for a torch model trained by :func:`lsm.training.train_classifier`."""
     from lsm.readout import predict
 
-    cost = TrainingCost(res.n_params, forward_macs, cfg.epochs, n_train, res.optimizer_steps,
-                        res.train_seconds)
+    # the epochs actually trained (early stopping may end before the cap)
+    cost = TrainingCost(res.n_params, forward_macs, res.epochs_run or cfg.epochs, n_train,
+                        res.optimizer_steps, res.train_seconds)
     return Fitted(lambda x: predict(model, x), res.best_val_acc, res.best_epoch,
                   res.val_curve, res.train_loss, cost)

@@ -153,15 +153,20 @@ def supervised_datasets():
 TABLES = {
     "supervised": (
         "Supervised classification accuracy",
-        "Each model trained per seed; epoch selected on a validation split carved from "
+        "Every model goes through one protocol: an lr x batch-size grid on the first seed, "
+        "at most 100 epochs with early stopping on validation, the best validation point "
+        "trains every seed (tuning.csv); epoch selected on a validation split carved from "
         "train; test evaluated once.",
     ),
     "training_cost": (
         "Training cost of the supervised models",
-        "training MACs = one-time encoding MACs of a frozen encoder (dense; and "
-        "event-driven, measured) + sum over epochs of N_train x (forward + backward) MACs "
-        "of the trainable part, backward = 2 x forward, BPTT through all T steps. Also "
-        "trainable parameters and optimizer steps; wall-clock is in timing.csv.",
+        "training MACs = one-time encoding of the training samples by a frozen encoder "
+        "plus, over the epochs trained, N_train x (forward and backward) of the trainable "
+        "part, backward = 2 x forward, BPTT through all T steps. Two counts: dense MACs on "
+        "both sides (total_macs_dense), and event-driven operations on both sides "
+        "(total_macs_events: accumulates per input event or spike, measured; non-spiking "
+        "layers dense). Also trainable parameters and optimizer steps; wall-clock is in "
+        "timing.csv.",
     ),
     "workload": (
         "Reservoir workload (NeuroBench vocabulary)",
@@ -190,6 +195,8 @@ TABLE_METRICS = {
     "training_cost": [
         "trainable_params",
         "train_macs",
+        "train_macs_events",
+        "cost_epochs",
         "encode_macs_dense",
         "encode_macs_events",
         "total_macs_dense",
@@ -271,9 +278,12 @@ for _zs in config["zeroshot"]:
     )
     TABLES[f"zeroshot_{_zs}_cost"] = (
         f"Training cost of the zero-shot models: {_zs}",
-        f"{TABLES['training_cost'][1]} Ratios: numerator / denominator per seed (paper: 152.83x SRNN-CLIP / LSM-CLIP, "
-        "393.07x SRNN-Proto / LSM-Proto; its formula is unknown). Ratios depend on the "
-        "configured epochs of both models.",
+        f"{TABLES['training_cost'][1]} Ratios: numerator / denominator per seed, dense / dense "
+        "(ratio_total_macs_dense) and event-driven / event-driven (ratio_total_macs_events), "
+        "never one count over the other. The paper's 152.83x (SRNN-CLIP / LSM-CLIP) and "
+        "393.07x (SRNN-Proto / LSM-Proto) stand beside both; their formula is unknown, so "
+        "closeness to either is not agreement. Ratios move with the epochs trained (figure "
+        "cost/<experiment>_cost_ratio_vs_epochs).",
     )
     TABLE_METRICS[f"zeroshot_{_zs}"] = zs_metrics(_zs) + ["best_epoch"]
     TABLE_METRICS[f"zeroshot_{_zs}_cost"] = TABLE_METRICS["training_cost"] + [
@@ -380,8 +390,14 @@ def report_tables():
 
 def report_figures():
     """The summary figures (per-run figures stay in results/figures/)."""
-    keys = ("accuracy_vs_", "sensitivity", "variability.png")
+    keys = ("accuracy_vs_", "sensitivity", "variability.png", "cost_ratio_vs_epochs", "reservoir_size")
     return [t for t in final_targets(report=False) if t.endswith(".png") and any(k in t for k in keys)]
+
+
+def tuning_budget(key):
+    """The supervised runs' shared epoch cap or patience (one protocol: they must agree)."""
+    vals = {config["readouts"][r["readout"]][key] for r in config["supervised"]["runs"].values()}
+    return str(max(vals)) if vals else "0"
 
 
 def final_targets(report=True):
@@ -396,6 +412,7 @@ def final_targets(report=True):
     if runs:
         targets += ["results/tables/supervised.csv", "results/tables/supervised.md"]
         targets += ["results/tables/training_cost.csv", "results/tables/training_cost.md"]
+        targets += ["results/tables/tuning.csv", "results/tables/tuning.md"]
         targets += expand(
             "results/figures/supervised/accuracy_vs_cost_{dataset}.png",
             dataset=supervised_datasets(),
@@ -405,11 +422,18 @@ def final_targets(report=True):
             run=runs,
             kind=["learning_curves", "confusion"],
         )
+    from lsm.sweep import plan as sweep_plan
+
+    for ds in sweep_plan(config):  # reservoir-size sweep (rules/sweep.smk)
+        targets += [f"results/tables/reservoir_size_{ds}.{ext}" for ext in ("csv", "md")]
+        targets.append(f"results/figures/supervised/reservoir_size_{ds}.png")
     for zs, e in config["zeroshot"].items():
         if not e["runs"]:
             continue
         for t in (f"zeroshot_{zs}", f"zeroshot_{zs}_cost"):
             targets += [f"results/tables/{t}.{ext}" for ext in ("csv", "md")]
+        if e["cost_ratios"]:
+            targets.append(f"results/figures/cost/{zs}_cost_ratio_vs_epochs.png")
         targets += expand(
             f"results/figures/zeroshot/{zs}/accuracy_vs_{{what}}_{{sim}}.png",
             what=["pd", "cost"],

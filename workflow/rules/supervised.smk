@@ -13,6 +13,7 @@ rule train_supervised:
         provenance="results/metrics/supervised/{run}.provenance.json",
         curves="results/metrics/supervised/{run}.curves.csv",
         confusion="results/metrics/supervised/{run}.confusion.csv",
+        tuning="results/metrics/supervised/{run}.tuning.csv",
         fig_curves="results/figures/supervised/{run}_learning_curves.png",
         fig_confusion="results/figures/supervised/{run}_confusion.png",
     params:
@@ -27,11 +28,12 @@ rule train_supervised:
                 "variant": run_cfg(wc.run)["variant"],
                 "feature_scale": run_cfg(wc.run)["feature_scale"],
                 "seeds": config["seeds"],
+                "tuning": config["supervised"]["tuning"],
             }
         ),
         # an LSM readout reads its encoder's workload; other kinds pass an empty path
         workload=lambda wc, input: shell_args("-r", "workload_path", *input.workload[:1] or [""]),
-    threads: 2
+    threads: 1
     log:
         "results/logs/train_supervised/{run}.log",
     benchmark:
@@ -43,7 +45,8 @@ rule train_supervised:
         "-r input_path {input.data:q} {params.workload} "
         "-r metrics_path {output.metrics:q} "
         "-r provenance_path {output.provenance:q} -r curves_path {output.curves:q} "
-        "-r confusion_path {output.confusion:q} -r fig_curves_path {output.fig_curves:q} "
+        "-r confusion_path {output.confusion:q} -r tuning_path {output.tuning:q} "
+        "-r fig_curves_path {output.fig_curves:q} "
         "-r fig_confusion_path {output.fig_confusion:q} -y {params.nb:q} &> {log:q}"
 
 

@@ -52,6 +52,51 @@ rule table_timing:
         "--title {params.title:q} --caption {params.caption:q} &> {log:q}"
 
 
+rule figure_cost_ratio:
+    """Each zero-shot cost ratio against the number of epochs, both counts, the paper's."""
+    input:
+        metrics=lambda wc: table_inputs(f"zeroshot_{wc.zs}_cost"),
+    output:
+        "results/figures/cost/{zs}_cost_ratio_vs_epochs.png",
+    params:
+        ratios=lambda wc: as_json(zs_cfg(wc.zs)["cost_ratios"]),
+        title=lambda wc: f"Training-cost ratios against epochs: {wc.zs}",
+    localrule: True
+    log:
+        "results/logs/figure_cost_ratio/{zs}.log",
+    benchmark:
+        "results/benchmarks/figure_cost_ratio/{zs}.tsv"
+    conda:
+        "../envs/lsm.yaml"
+    shell:
+        "lsm results plot-cost-ratio {input.metrics:q} --ratios={params.ratios:q} "
+        "--title {params.title:q} --out {output:q} &> {log:q}"
+
+
+rule table_tuning:
+    """Every supervised run's tuning grid, its validation results and the chosen point."""
+    input:
+        tuning=expand(
+            "results/metrics/supervised/{run}.tuning.csv", run=config["supervised"]["runs"]
+        ),
+    output:
+        csv="results/tables/tuning.csv",
+        md="results/tables/tuning.md",
+    params:
+        cap=tuning_budget("epochs"),
+        patience=tuning_budget("patience"),
+    localrule: True
+    log:
+        "results/logs/table/tuning.log",
+    benchmark:
+        "results/benchmarks/table/tuning.tsv"
+    conda:
+        "../envs/lsm.yaml"
+    shell:
+        "lsm results tuning {input.tuning:q} --out {output.csv:q} "
+        "--epoch-cap {params.cap:q} --patience {params.patience:q} &> {log:q}"
+
+
 rule report_md:
     """The reproduction report, from the tables only (a new model needs no code here)."""
     input:
