@@ -11,6 +11,27 @@ Two model families share everything but the encoders:
 The loss (:mod:`lsm.contrastive`) picks CLIP or prototypical training. The epoch is
 selected on the validation pairs (seen classes only, from both datasets' training sets);
 the test pairs are evaluated once, on the selected weights (:mod:`lsm.retrieval`).
+
+What the heads see (``feature_scale``, one meaning for both families):
+
+* ``standardized`` (the default): the encoder's spike counts over its T steps (LSM:
+  the encoded counts; SRNN: its spike rate times T), standardised per feature by the
+  normalisation that starts every head (:func:`lsm.contrastive.feature_norm`, which says
+  why this one): batch statistics in training, running estimates from the training
+  batches in evaluation, no learned gain or bias. It is one mechanism, inside the
+  forward pass, for the frozen and the trainable encoders alike: the SRNN's features
+  change while it trains, so statistics fixed from the data before training (the LSM's
+  z-scores) could not be applied to it. Its statistics come from the seen-class training
+  pairs only: no unseen class and no validation or test pair shapes them, training sees
+  only the training pairs, and epoch selection only the seen-class validation pairs
+  (tests/test_zeroshot_normalisation.py checks all three, for every model built here).
+* ``counts`` / ``rates``: no normalisation; spike counts, or counts / T (the paper's
+  literal input). The OneFC head with the soft-target CLIP loss stays at chance on raw
+  counts on the default data.
+
+Earlier versions z-scored the LSM features only, with the mean and std of the whole
+encoded training split (unseen classes and unpaired samples included), and fed the
+SRNN's rates raw: SRNN-CLIP sat at exactly chance.
 """
 
 from __future__ import annotations
@@ -29,7 +50,7 @@ from lsm import atomic
 from lsm.contrastive import PairLoss, head_macs, projection_head
 from lsm.cost import TrainingCost
 from lsm.errors import ConfigError, DataFormatError
-from lsm.models.srnn import SRNNEncoder
+from lsm.models.srnn import SRNNEncoder, encoder_events
 from lsm.pairing import PairSpec, make_pairs
 from lsm.provenance import provenance
 from lsm.results import metrics_doc
@@ -48,19 +69,38 @@ from lsm.training import TrainConfig
 
 KINDS = ("lsm", "srnn")
 EVAL_SPLITS = ("test_seen", "test_unseen")
+FEATURE_SCALES = ("standardized", "counts", "rates")
+DEFAULT_SCALE = "standardized"
+
+
+def _check_scale(scale: str) -> None:
+    if scale not in FEATURE_SCALES:
+        raise ValueError(f"feature_scale must be one of {FEATURE_SCALES}, not {scale!r}")
 
 
 class PairModel(nn.Module):
-    """enc_a -> head_a and enc_b -> head_b; an encoder is nn.Identity when frozen."""
+    """enc_a -> x gain_a -> head_a and enc_b -> x gain_b -> head_b; an encoder is
+    nn.Identity when frozen. The gains turn an SRNN encoder's spike rate into counts
+    (gain T) where the heads take counts; they are 1 otherwise."""
 
     def __init__(self, enc_a: nn.Module, enc_b: nn.Module, head_a: nn.Module,
-                 head_b: nn.Module, loss: PairLoss) -> None:
+                 head_b: nn.Module, loss: PairLoss, gain_a: float = 1.0,
+                 gain_b: float = 1.0) -> None:
         super().__init__()
         self.enc_a, self.enc_b, self.head_a, self.head_b = enc_a, enc_b, head_a, head_b
         self.loss = loss
+        self.gain_a, self.gain_b = float(gain_a), float(gain_b)
+
+    def features(self, xa: torch.Tensor, xb: torch.Tensor
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+        """What the heads take: the encoders' outputs in the heads' units."""
+        fa, fb = self.enc_a(xa), self.enc_b(xb)
+        return (fa if self.gain_a == 1.0 else fa * self.gain_a,
+                fb if self.gain_b == 1.0 else fb * self.gain_b)
 
     def forward(self, xa: torch.Tensor, xb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.head_a(self.enc_a(xa)), self.head_b(self.enc_b(xb))
+        fa, fb = self.features(xa, xb)
+        return self.head_a(fa), self.head_b(fb)
 
     @torch.no_grad()
     def embed(self, xa: torch.Tensor, xb: torch.Tensor, batch: int = 256
@@ -81,12 +121,23 @@ class PairFit:
     train_seconds: float = 0.0
 
 
+def _batches(n: int, size: int) -> list[tuple[int, int]]:
+    """[start, stop) of the mini-batches of n pairs; a lone last pair joins the batch
+    before it."""
+    starts = list(range(0, n, size))
+    if len(starts) > 1 and n - starts[-1] == 1:
+        starts.pop()
+    return [(i, starts[k + 1] if k + 1 < len(starts) else n) for k, i in enumerate(starts)]
+
+
 def fit_pairs(model: PairModel, xa: dict[str, torch.Tensor], xb: dict[str, torch.Tensor],
               y: dict[str, np.ndarray], cfg: TrainConfig, seed: int,
               select: tuple[str, str] = ("a2b", "dot")) -> PairFit:
     """Mini-batch training on the train pairs; after each epoch, top-1 retrieval on the
     validation pairs (direction a2b or b2a, similarity dot or cos) picks the epoch
-    (ties: the earliest). Returns the model loaded with the selected weights."""
+    (ties: the earliest). Returns the model loaded with the selected weights (and the
+    normalisation's running statistics of that epoch). A last batch of one pair joins
+    the one before it (batch statistics need two samples)."""
     from lsm.training import _optimizer
 
     torch.set_num_threads(cfg.threads)
@@ -101,8 +152,8 @@ def fit_pairs(model: PairModel, xa: dict[str, torch.Tensor], xb: dict[str, torch
         model.train()
         perm = torch.randperm(n, generator=gen)
         total = 0.0
-        for i in range(0, n, cfg.batch_size):
-            idx = perm[i : i + cfg.batch_size]
+        for i, j in _batches(n, cfg.batch_size):
+            idx = perm[i:j]
             opt.zero_grad()
             za, zb = model(xa["train"][idx], xb["train"][idx])
             loss = model.loss(za, zb, ytr[idx])
@@ -127,8 +178,17 @@ def fit_pairs(model: PairModel, xa: dict[str, torch.Tensor], xb: dict[str, torch
 
 def build_model(kind: str, params: dict[str, Any], n_a: int, n_b: int, t_a: int, t_b: int,
                 pd: int, seed: int) -> tuple[PairModel, float]:
-    """The model and its forward MACs per training pair (trainable parts, all T steps)."""
+    """The model and its forward MACs per training pair (trainable parts, all T steps).
+
+    ``params["feature_scale"]`` (default :data:`DEFAULT_SCALE`) sets what the heads take,
+    the same for both kinds (module docstring): ``standardized`` starts both heads with
+    :func:`lsm.contrastive.feature_norm`; an SRNN encoder's rate is scaled to counts (x T)
+    for ``standardized`` and ``counts`` (the LSM's features arrive as counts from
+    :func:`_inputs`, or as rates for ``rates``)."""
+    scale = params.get("feature_scale", DEFAULT_SCALE)
+    _check_scale(scale)
     torch.manual_seed(seed)
+    gain_a = gain_b = 1.0
     if kind == "lsm":
         enc_a, enc_b, f_a, f_b, enc_macs = nn.Identity(), nn.Identity(), n_a, n_b, 0
     elif kind == "srnn":
@@ -137,13 +197,27 @@ def build_model(kind: str, params: dict[str, Any], n_a: int, n_b: int, t_a: int,
         enc_b = SRNNEncoder(n_b, pb["n_res"], pb["decay"], pb["v_th"], pb["const"])
         f_a, f_b = pa["n_res"], pb["n_res"]
         enc_macs = enc_a.forward_macs(t_a) + enc_b.forward_macs(t_b)
+        if scale != "rates":
+            gain_a, gain_b = float(t_a), float(t_b)
     else:
         raise ValueError(f"zero-shot kind must be one of {KINDS}, not {kind!r}")
-    head_a = projection_head(params["head"], f_a, pd)
-    head_b = projection_head(params["head"], f_b, pd)
+    norm = scale == "standardized"
+    head_a = projection_head(params["head"], f_a, pd, norm=norm)
+    head_b = projection_head(params["head"], f_b, pd, norm=norm)
     loss = PairLoss(params["loss"], params["temperature"], seed)
-    return (PairModel(enc_a, enc_b, head_a, head_b, loss),
+    return (PairModel(enc_a, enc_b, head_a, head_b, loss, gain_a, gain_b),
             float(enc_macs + head_macs(head_a) + head_macs(head_b)))
+
+
+def _srnn_events(net: PairModel, xa: torch.Tensor, xb: torch.Tensor, fwd: float,
+                 kind: str) -> float:
+    """Event-driven operations of one training pair's forward pass for SRNN encoders: the
+    encoders' accumulates per input event and spike, the heads dense (:mod:`lsm.cost`)."""
+    if kind != "srnn":
+        return fwd
+    acs_a, _ = encoder_events(net.enc_a, xa)
+    acs_b, _ = encoder_events(net.enc_b, xb)
+    return acs_a + acs_b + float(head_macs(net.head_a) + head_macs(net.head_b))
 
 
 def _check_inputs(kind: str, data: dict[str, np.ndarray], seed: int, path: str | Path
@@ -164,8 +238,12 @@ def _check_inputs(kind: str, data: dict[str, np.ndarray], seed: int, path: str |
 
 def _inputs(kind: str, data: dict[str, np.ndarray], seed: int, path: str | Path,
             scale: str, checked: bool = False) -> dict[str, np.ndarray]:
-    """Per split: frames [N, T, C] (srnn) or features [N, R] (lsm, counts or rates),
-    checked by :func:`_check_inputs` (unless `checked` says the caller did)."""
+    """Per split: frames [N, T, C] (srnn) or features [N, R] (lsm: counts, or counts / T
+    for ``rates``), checked by :func:`_check_inputs` (unless `checked` says the caller
+    did). Each sample is returned as read: no statistic of any split is applied here
+    (``standardized`` normalises inside the heads, with training-batch statistics;
+    :func:`build_model`)."""
+    _check_scale(scale)
     if not checked:
         _check_inputs(kind, data, seed, path)
     if kind == "srnn":
@@ -174,13 +252,6 @@ def _inputs(kind: str, data: dict[str, np.ndarray], seed: int, path: str | Path,
     for s in SPLITS:
         key = f"{s}_s{seed}"
         out[s] = data[key] / float(time_steps(data, path)) if scale == "rates" else data[key]
-    if scale == "standardized":
-        # statistics of the train split only; a std floor of one spike keeps near-silent
-        # neurons (one stray test spike) from blowing up
-        mu, sd = out["train"].mean(0), np.maximum(out["train"].std(0), 1.0)
-        out = {s: (v - mu) / sd for s, v in out.items()}
-    elif scale not in ("counts", "rates"):
-        raise ValueError(f"feature_scale must be counts, rates or standardized, not {scale!r}")
     return out
 
 
@@ -215,8 +286,13 @@ def zeroshot_run(
     y = {name: p.labels for name, p in pairs.items()}
     # the one-time encoding is per distinct sample, not per pair (enlarge reuses samples;
     # test_seen and test_unseen index disjoint parts of the test split)
-    n_used_a = sum(np.unique(p.idx_a).size for p in pairs.values())
-    n_used_b = sum(np.unique(p.idx_b).size for p in pairs.values())
+    # the one-time encoding is billed per distinct *training* sample (enlarge reuses
+    # samples), as the trainable models' cost counts training passes only; encoding the
+    # test samples is inference, reported in its own records
+    n_used_a = np.unique(pairs["train"].idx_a).size
+    n_used_b = np.unique(pairs["train"].idx_b).size
+    n_test_a = sum(np.unique(p.idx_a).size for n, p in pairs.items() if n.startswith("test"))
+    n_test_b = sum(np.unique(p.idx_b).size for n, p in pairs.items() if n.startswith("test"))
     select = (pairing["select"]["direction"], pairing["select"]["similarity"])
     sel_dir = "a2b" if select[0] == f"{modalities[0]}2{modalities[1]}" else "b2a"
     cfg = TrainConfig(**train)
@@ -225,7 +301,17 @@ def zeroshot_run(
                           f"{cfg.batch_size} pairs cannot hold two of any of the "
                           f"{len(spec.seen)} seen classes, which prototypical training needs.",
                           f"use a batch_size above {len(spec.seen)} (the paper: the full set).")
-    scale = params.get("feature_scale", "counts")
+    scale = params.get("feature_scale", DEFAULT_SCALE)
+    if scale not in FEATURE_SCALES:
+        raise ConfigError(f"{experiment}: the run's feature_scale",
+                          f"{scale!r} is not one of {list(FEATURE_SCALES)}.",
+                          "use standardized (the default: both heads standardise each "
+                          "feature), or counts / rates (no normalisation).")
+    if scale == "standardized" and cfg.batch_size < 2:
+        raise ConfigError(f"{experiment}: the training settings' batch_size",
+                          "1 pair per batch leaves the heads' standardisation (feature_scale "
+                          "standardized) no batch statistics.",
+                          "use a batch_size of at least 2, or feature_scale counts or rates.")
     for seed in seeds if kind == "lsm" else seeds[:1]:  # all inputs, before any training
         _check_inputs(kind, da, seed, path_a)
         _check_inputs(kind, db, seed, path_b)
@@ -248,16 +334,25 @@ def zeroshot_run(
                                       _encode_cost(workload_b, seed, 1))
             enc_dense = dad * n_used_a + dbd * n_used_b
             enc_events = dae * n_used_a + dbe * n_used_b
+            records += [{"seed": seed, "variant": f"{variant} pd={pd_}", "split": "test",
+                         "metric": f"inference_encode_macs_{k}", "unit": u, "value": v}
+                        for pd_ in proj_dims for k, u, v in (
+                            ("dense", "MACs", dad * n_test_a + dbd * n_test_b),
+                            ("events", "ACs", dae * n_test_a + dbe * n_test_b))]
         t_a = xa["train"].shape[1] if kind == "srnn" else 0
         t_b = xb["train"].shape[1] if kind == "srnn" else 0
         for pd_ in proj_dims:
             var = f"{variant} pd={pd_}"
             net, fwd = build_model(kind, params, xa["train"].shape[-1], xb["train"].shape[-1],
                                    t_a, t_b, pd_, seed)
+            events_init = _srnn_events(net, xa["train"], xb["train"], fwd, kind)
             fit = fit_pairs(net, xa, xb, y, cfg, seed, (sel_dir, select[1]))
             cost = TrainingCost(sum(p.numel() for p in net.parameters() if p.requires_grad),
                                 fwd, cfg.epochs, int(y["train"].size), fit.optimizer_steps,
                                 fit.train_seconds, enc_dense, enc_events)
+            if kind == "srnn":  # spikes move in training: the initial and trained mean
+                cost.forward_events_per_sample = 0.5 * (
+                    events_init + _srnn_events(net, xa["train"], xb["train"], fwd, kind))
             tag = {"seed": seed, "variant": var}
             records.append({**tag, "split": "val_seen", "metric":
                             f"{select[0]}_top1_{select[1]}", "value": fit.best_val, "unit": "%"})
@@ -287,7 +382,8 @@ def zeroshot_run(
                      modalities=np.array(modalities), pd=np.array(proj_dims[0]),
                      similarity=np.array(select[1]), data_source=np.array(source))
     atomic.write_json(provenance_path, provenance(
-        params={"run": run_name, "kind": kind, "params": params, "train": train,
-                "pairing": pairing, "proj_dims": proj_dims}, seeds=seeds, data_source=source,
+        params={"run": run_name, "kind": kind, "params": params, "feature_scale": scale,
+                "train": train, "pairing": pairing, "proj_dims": proj_dims}, seeds=seeds,
+        data_source=source,
         generator_version=_meta(da, "generator_version")))
     return doc

@@ -207,6 +207,9 @@ def test_srnn_kind_trains_its_encoders(demo, tmp_path):
     assert cost["encode_macs_dense"] == 0.0
     fwd = 129 * (64 * 8 + 64) + 50 * (256 * 8 + 64) + 2 * 8 * 8
     assert cost["train_macs"] == 3 * fwd * 28 * TRAIN["epochs"]
+    # the event-driven count is events on this side too (inputs and spikes x fan-out,
+    # heads dense), not the dense MACs it used to divide by the LSM's events
+    assert 2 * 8 * 8 * 3 * 28 * TRAIN["epochs"] < cost["train_macs_events"] < cost["train_macs"]
 
 
 def test_prototypical_batch_too_small_is_a_config_error(demo, tmp_path, monkeypatch):
@@ -227,7 +230,12 @@ def test_encoding_cost_counts_each_sample_once(demo, tmp_path):
                "n_val_pairs_per_class": 2, "n_test_pairs_per_class": 4}
     doc = _run(demo, tmp_path, seeds=(0,), pairing=pairing)
     enc = next(r["value"] for r in doc["records"] if r["metric"] == "encode_macs_dense")
-    # pairs: 7 x 4 train, 7 x 2 val, 9 x 4 test; queries are used twice each
-    n_b = 7 * 4 + 7 * 2 + 9 * 4
-    n_a = n_b // 2
+    inf = next(r["value"] for r in doc["records"]
+               if r["metric"] == "inference_encode_macs_dense")
+    # billed: the 7 x 4 training pairs, whose queries are used twice each; the 9 x 4 test
+    # pairs are inference, in their own record; validation pairs are billed on neither side
+    n_b, n_b_test = 7 * 4, 9 * 4
+    n_a, n_a_test = n_b // 2, n_b_test // 2
     assert enc == pytest.approx(per["a"]["dense_synops"] * n_a + per["b"]["dense_synops"] * n_b)
+    assert inf == pytest.approx(per["a"]["dense_synops"] * n_a_test
+                                + per["b"]["dense_synops"] * n_b_test)

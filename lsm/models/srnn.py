@@ -162,22 +162,30 @@ def firing_rate(encoder: SRNNEncoder, x: np.ndarray, batch: int = 256) -> float:
         return float(encoder(xt).mean())
 
 
-def forward_events(model: SRNN, x: np.ndarray, batch: int = 512) -> float:
-    """Event-driven accumulates of one forward pass per sample (mean over x [N, T, C]):
-    each input event and each hidden spike fans out to the R recurrent neurons; the SNN
-    readout adds K per hidden spike, the ANN readout its dense R x K (:mod:`lsm.cost`)."""
-    enc = model.encoder
-    n_res, k = enc.w_rec.shape[0], model.fc.out_features
-    x = np.asarray(x)
+def encoder_events(enc: SRNNEncoder, x: np.ndarray | torch.Tensor, batch: int = 512
+                   ) -> tuple[float, float]:
+    """(accumulates, hidden spikes) of the encoder's forward pass per sample, mean over x
+    [N, T, C]: each input event and each hidden spike fans out to the R recurrent neurons
+    (the event-driven count of :mod:`lsm.cost`)."""
+    n_res = enc.w_rec.shape[0]
+    x = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+    n = max(1, x.shape[0])
     with torch.no_grad():
         spikes = 0.0
         for i in range(0, x.shape[0], batch):
             xb = torch.from_numpy(np.asarray(x[i:i + batch], dtype=np.float32))
             spikes += float(enc(xb).sum()) * x.shape[1]  # rate x T = spikes per neuron
-    spikes /= max(1, x.shape[0])
-    inputs = float(np.count_nonzero(x)) / max(1, x.shape[0])
-    readout = spikes * k if model.readout == "snn" else n_res * k
-    return inputs * n_res + spikes * n_res + readout
+    spikes /= n
+    return (float(np.count_nonzero(x)) / n + spikes) * n_res, spikes
+
+
+def forward_events(model: SRNN, x: np.ndarray, batch: int = 512) -> float:
+    """Event-driven accumulates of one SRNN forward pass per sample: the encoder's
+    (:func:`encoder_events`), plus K per hidden spike for the SNN readout or the dense
+    R x K of the ANN readout (:mod:`lsm.cost`)."""
+    acs, spikes = encoder_events(model.encoder, x, batch)
+    n_res, k = model.encoder.w_rec.shape[0], model.fc.out_features
+    return acs + (spikes * k if model.readout == "snn" else n_res * k)
 
 
 def calibrate_const(n_in: int, n_res: int, decay: float, v_th: float, x: np.ndarray,
