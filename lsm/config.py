@@ -555,6 +555,11 @@ def _check_zeroshot(key: str, zs: dict[str, Any], frames: list[str], encoders: d
         if run["train"] not in readouts:
             raise ConfigError(f"{rk}/train", f"unknown readout '{run['train']}'.",
                               f"use one of {sorted(readouts)}.")
+        if readouts[run["train"]].get("patience"):
+            raise ConfigError(f"{rk}/train", f"readout '{run['train']}' sets patience, but "
+                              "zero-shot training has no early stopping (every epoch runs; "
+                              "the epoch is selected on seen-class validation pairs).",
+                              "use a readout without patience for zero-shot runs.")
         batch = readouts[run["train"]]["batch_size"]
         if run["loss"] == "proto" and batch <= len(zs["seen"]):
             raise ConfigError(f"{rk}/train", f"readout '{run['train']}' has batch_size "

@@ -80,7 +80,11 @@ def feature_norm(n_in: int) -> nn.BatchNorm1d:
     """The heads' input normalisation: per-feature standardisation of `n_in` features
     with training-batch statistics (running estimates in evaluation), no learned gain or
     bias (the module docstring says why)."""
-    return nn.BatchNorm1d(n_in, eps=FEATURE_NORM_EPS, momentum=FEATURE_NORM_MOMENTUM,
+    # momentum None: the running estimates are the cumulative average over the batches
+    # since the last reset; fit_pairs resets them every epoch, so evaluation normalises
+    # with the statistics of that epoch's training batches (an exponential average
+    # would trail them: after 5 batches it holds 41 % of the mean)
+    return nn.BatchNorm1d(n_in, eps=FEATURE_NORM_EPS, momentum=None,
                           affine=False, track_running_stats=True)
 
 

@@ -134,7 +134,8 @@ def ratio_curve(num: dict[str, Any], den: dict[str, Any], pd: int, pd_den: int |
                              f"pd={pd}/{pd_den} in runs {num.get('run')!r} and "
                              f"{den.get('run')!r}")
         for e in range(1, max_epochs + 1):
-            vals = [(e * per["num"][s][0] + per["num"][s][1])
-                    / (e * per["den"][s][0] + per["den"][s][1]) for s in seeds]
+            dens = [e * per["den"][s][0] + per["den"][s][1] for s in seeds]
+            vals = [(e * per["num"][s][0] + per["num"][s][1]) / d if d else float("nan")
+                    for s, d in zip(seeds, dens, strict=True)]
             rows.append({"epochs": e, "count": count, "ratio": sum(vals) / len(vals)})
     return rows

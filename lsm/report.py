@@ -126,8 +126,9 @@ def cost_paragraph(rows: pd.DataFrame) -> str:
     never as an agreement: the paper's formula is unknown."""
     out = []
     ratios = rows[rows.metric.isin(["ratio_total_macs_dense", "ratio_total_macs_events"])]
-    for (ds, model), g in ratios.dropna(subset=["paper"]).groupby(["dataset", "model"],
-                                                                   sort=False):
+    ok = ratios.dropna(subset=["paper"])
+    ok = ok[np.isfinite(ok["mean"].astype(float))]
+    for (ds, model, _), g in ok.groupby(["dataset", "model", "variant"], sort=False):
         by = {r.metric: r for r in g.itertuples()}
         if len(by) < 2:
             continue

@@ -360,11 +360,15 @@ def tuning_table(paths: Iterable[str | Path], csv_path: str | Path, epoch_cap: i
           else pd.DataFrame(columns=TUNING_TABLE_COLUMNS))
     shown = df.assign(chosen=np.where(df["chosen"].astype(bool), "**chosen**", ""),
                       val_accuracy=df["val_accuracy"].map(lambda v: f"{v:.2f}"))
+    stop = (f"early stopping after {patience} epochs without a validation gain" if patience
+            else "no early stopping")
     caption = (f"Every supervised run goes through the same grid on its first seed (lr x "
-               f"batch size), at most {epoch_cap} epochs with early stopping after {patience} "
-               f"epochs without a validation gain; the best validation accuracy picks the "
-               f"point that then trains every seed. Validation split only: test accuracy "
-               f"feeds no choice. {data_caption(df['data_source'].astype(str))}")
+               f"batch size), at most {epoch_cap} epochs, {stop}; the best validation "
+               f"accuracy picks the point that then trains every seed. Validation split "
+               f"only: test accuracy feeds no choice. "
+               f"{data_caption(df['data_source'].astype(str))}" if len(df) else
+               "No tuning grid in this configuration: every run trained with its own "
+               "readout settings.")
     markdown = (f"# Tuning: one protocol for every model\n\n{caption}\n\n"
                 f"{shown.drop(columns=['data_source']).to_markdown(index=False)}\n")
     with atomic.atomic_path(csv_path) as tmp:

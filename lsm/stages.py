@@ -22,6 +22,7 @@ import numpy as np
 from lsm import atomic
 from lsm.crossbar import RRAMParams, RRAMWeightSource
 from lsm.errors import DataFormatError
+from lsm.protocol import protocol_caption, tuning_grid  # noqa: F401 (re-exported)
 from lsm.provenance import provenance
 from lsm.readout import ReadoutConfig
 from lsm.reservoir import GaussianWeightSource, LIFParams, encode
@@ -312,6 +313,12 @@ def encode_features(
         wl = workload(data["x_test"], out[f"test_s{seed}"], array)
         records += [{"seed": seed, "split": "test", "metric": k, "value": v,
                      "unit": WORKLOAD_UNITS[k]} for k, v in wl.items()]
+        # the training samples' own event count: what training bills for their encoding
+        # (the test split's count above is inference, and holds zero-shot unseen classes)
+        wl_train = workload(data["x_train"], out[f"train_s{seed}"], array)
+        records.append({"seed": seed, "split": "train", "metric": "train_effective_synops",
+                        "value": wl_train["effective_synops"],
+                        "unit": WORKLOAD_UNITS["effective_synops"]})
     stats["encode_seconds"] = time.perf_counter() - t0
     atomic.write_npz(out_path, **out)
     source = _meta(data, "data_source")
@@ -326,9 +333,11 @@ def encode_features(
     return stats
 
 
-def _encode_cost(workload_path: str | Path | None, seed: int, n_samples: int
-                 ) -> tuple[float, float]:
-    """One-time encoding MACs of all samples: dense, and event-driven (measured)."""
+def _encode_cost(workload_path: str | Path | None, seed: int, n_samples: int,
+                 split: str = "train") -> tuple[float, float]:
+    """One-time encoding MACs of `n_samples` samples of `split`: dense, and event-driven
+    (measured on that split: ``train_effective_synops`` for the training samples that
+    training bills, ``effective_synops`` of the test split for inference)."""
     if not workload_path:
         return 0.0, 0.0
     from lsm.results import read_metrics
@@ -338,29 +347,21 @@ def _encode_cost(workload_path: str | Path | None, seed: int, n_samples: int
     if not per:
         raise DataFormatError(workload_path, f"has no workload records for seed {seed}.",
                               "encode with the same seed list as the runs that read it.")
-    missing = [m for m in ("dense_synops", "effective_synops") if m not in per]
+    events = "train_effective_synops" if split == "train" else "effective_synops"
+    missing = [m for m in ("dense_synops", events) if m not in per]
     if missing:
         raise DataFormatError(workload_path, f"lacks the workload metric(s) {missing} for "
                               f"seed {seed}.", "delete it and rerun the encode rule.")
-    negative = [m for m in ("dense_synops", "effective_synops") if per[m] < 0]
+    negative = [m for m in ("dense_synops", events) if per[m] < 0]
     if negative:
         raise DataFormatError(workload_path, f"workload metric(s) {negative} of seed {seed} "
                               "are negative, not counts.", "delete it and rerun the encode "
                               "rule.")
-    return per["dense_synops"] * n_samples, per["effective_synops"] * n_samples
+    return per["dense_synops"] * n_samples, per[events] * n_samples
 
 
 TUNING_COLUMNS = ["run", "dataset", "model", "variant", "seed", "lr", "batch_size",
                   "val_accuracy", "best_epoch", "epochs_run", "chosen", "data_source"]
-
-
-def tuning_grid(tuning: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The grid's points, lr-major: ``[{"lr": a, "batch_size": b}, ...]`` (empty: none)."""
-    if not tuning or not tuning.get("grid"):
-        return []
-    g = tuning["grid"]
-    return [{"lr": float(lr), "batch_size": int(bs)} for lr in g.get("lr", [])
-            for bs in g.get("batch_size", [])]
 
 
 def supervised_run(
@@ -403,9 +404,11 @@ def supervised_run(
                     raise DataFormatError(input_path, f"has no features for seed {seed} "
                                           f"({key}).", "encode with the same seed list.")
             check_splits(data, input_path, f"{{split}}_s{seed}", ndim=2)
-    n_classes = int(max(data["y_train"].max(), data["y_test"].max()) + 1)
+    # from the labels training may see (train, val): the test split feeds no choice
+    n_classes = int(max(data["y_train"].max(), data["y_val"].max()) + 1)
     records, curves = [], []
-    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
+    n_conf = max(n_classes, int(data["y_test"].max()) + 1)  # for reporting only
+    confusion = np.zeros((n_conf, n_conf), dtype=np.int64)
 
     def inputs(seed: int) -> dict[str, np.ndarray]:
         if cls.input != "features":
@@ -466,7 +469,8 @@ def supervised_run(
               for k, v in fitted.extra.items() if isinstance(v, int | float)),
         ]
         if cls.input == "features" and workload_path:
-            dense, events = _encode_cost(workload_path, seed, int(data["y_test"].shape[0]))
+            dense, events = _encode_cost(workload_path, seed, int(data["y_test"].shape[0]),
+                                         split="test")
             records += [{"seed": seed, "split": "test", "metric": "inference_encode_macs_dense",
                          "unit": "MACs", "value": dense},
                         {"seed": seed, "split": "test", "metric": "inference_encode_macs_events",

@@ -160,7 +160,7 @@ def sweep(data: dict[str, np.ndarray], encoder: dict[str, Any], sizes: list[int]
     sizes = check_sizes(sizes)
     x = {s: data[f"x_{s}"] for s in SPLITS}
     y = {s: np.asarray(data[f"y_{s}"]) for s in SPLITS}
-    n_classes = int(max(y["train"].max(), y["test"].max()) + 1)
+    n_classes = int(max(y["train"].max(), y["val"].max()) + 1)  # test feeds no choice
     n_train = int(y["train"].shape[0])
     rows = []
     for n_res in sizes:

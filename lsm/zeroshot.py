@@ -50,7 +50,7 @@ from lsm import atomic
 from lsm.contrastive import PairLoss, head_macs, projection_head
 from lsm.cost import TrainingCost
 from lsm.errors import ConfigError, DataFormatError
-from lsm.models.srnn import SRNNEncoder, encoder_events
+from lsm.models.srnn import LENS_PER_VTH, SRNNEncoder, encoder_events
 from lsm.pairing import PairSpec, make_pairs
 from lsm.provenance import provenance
 from lsm.results import metrics_doc
@@ -150,6 +150,9 @@ def fit_pairs(model: PairModel, xa: dict[str, torch.Tensor], xb: dict[str, torch
     t0 = time.perf_counter()
     for epoch in range(1, cfg.epochs + 1):
         model.train()
+        for m in model.modules():  # this epoch's training batches only (feature_norm)
+            if isinstance(m, nn.BatchNorm1d):
+                m.reset_running_stats()
         perm = torch.randperm(n, generator=gen)
         total = 0.0
         for i, j in _batches(n, cfg.batch_size):
@@ -193,8 +196,11 @@ def build_model(kind: str, params: dict[str, Any], n_a: int, n_b: int, t_a: int,
         enc_a, enc_b, f_a, f_b, enc_macs = nn.Identity(), nn.Identity(), n_a, n_b, 0
     elif kind == "srnn":
         pa, pb = params["srnn"]["query"], params["srnn"]["gallery"]
-        enc_a = SRNNEncoder(n_a, pa["n_res"], pa["decay"], pa["v_th"], pa["const"])
-        enc_b = SRNNEncoder(n_b, pb["n_res"], pb["decay"], pb["v_th"], pb["const"])
+        # the surrogate's half-width scales with V_th, as for the supervised SRNNs
+        enc_a = SRNNEncoder(n_a, pa["n_res"], pa["decay"], pa["v_th"], pa["const"],
+                            lens=pa.get("lens") or LENS_PER_VTH * pa["v_th"])
+        enc_b = SRNNEncoder(n_b, pb["n_res"], pb["decay"], pb["v_th"], pb["const"],
+                            lens=pb.get("lens") or LENS_PER_VTH * pb["v_th"])
         f_a, f_b = pa["n_res"], pb["n_res"]
         enc_macs = enc_a.forward_macs(t_a) + enc_b.forward_macs(t_b)
         if scale != "rates":
@@ -329,11 +335,14 @@ def zeroshot_run(
         xa, xb = gather(xa_np, "a"), gather(xb_np, "b")
         enc_dense = enc_events = 0.0
         if kind == "lsm" and workload_a and workload_b:
-            # per-sample counts (the supervised stage's reader, for one sample)
+            # per-sample counts (the supervised stage's reader, for one sample): the
+            # training split's for the bill, the test split's for inference
             (dad, dae), (dbd, dbe) = (_encode_cost(workload_a, seed, 1),
                                       _encode_cost(workload_b, seed, 1))
             enc_dense = dad * n_used_a + dbd * n_used_b
             enc_events = dae * n_used_a + dbe * n_used_b
+            (dad, dae), (dbd, dbe) = (_encode_cost(workload_a, seed, 1, "test"),
+                                      _encode_cost(workload_b, seed, 1, "test"))
             records += [{"seed": seed, "variant": f"{variant} pd={pd_}", "split": "test",
                          "metric": f"inference_encode_macs_{k}", "unit": u, "value": v}
                         for pd_ in proj_dims for k, u, v in (

@@ -243,3 +243,40 @@ def test_event_driven_cost_counts_events_on_both_sides():
     assert head.total_macs_dense == head.train_macs + 1e6
     rec = {r["metric"]: r["value"] for r in c.records(0)}
     assert rec["cost_epochs"] == c.epochs and rec["train_macs_events"] == c.train_macs_events
+
+
+def test_tuning_grid_needs_both_axes_and_captions_follow_the_config():
+    from lsm.config import load_yaml_strict, validate_config
+    from lsm.protocol import protocol_caption
+
+    cfg = load_yaml_strict("config/config.yaml")
+    assert "2 x 2 grid" in protocol_caption(validate_config(cfg))
+    assert "early stopping after 6 epochs" in protocol_caption(validate_config(cfg))
+    cfg["supervised"]["tuning"] = {"grid": {"lr": [0.001]}}  # one axis: refused, not off
+    with pytest.raises(ConfigError, match="batch_size"):
+        validate_config(cfg)
+    test_cfg = validate_config(load_yaml_strict(".test/config/config.yaml"))
+    assert protocol_caption(test_cfg).startswith("No tuning grid")
+
+
+def test_zero_shot_readouts_refuse_a_patience_they_would_ignore():
+    from lsm.config import load_yaml_strict, validate_config
+
+    cfg = load_yaml_strict("config/config.yaml")
+    cfg["readouts"]["zs_heads"]["patience"] = 3
+    with pytest.raises(ConfigError, match="no early stopping"):
+        validate_config(cfg)
+
+
+def test_calibration_reads_every_class_of_the_sorted_training_split():
+    x, y = separable(400)
+    order = np.argsort(y, kind="stable")  # splits come sorted by class
+    x, y = x[order], y[order]
+    enc = SRNNEncoder(32, 64, 0.9, 0.6, 0.05)
+    seen = []
+    real = enc.forward
+    enc.forward = lambda xb: (seen.append(xb.shape[0]), real(xb))[1]
+    firing_rate(enc, x, batch=100)
+    assert seen == [100]
+    sub = x[:: len(x) // 100][:100]
+    assert set(y[:: len(x) // 100][:100]) == set(range(K)) and sub.shape[0] == 100

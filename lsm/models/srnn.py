@@ -26,6 +26,8 @@ currents are summed in another order, so they agree to rounding.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from torch import nn
@@ -156,9 +158,12 @@ INIT_RATE_RANGE = (0.05, 0.20)
 
 
 def firing_rate(encoder: SRNNEncoder, x: np.ndarray, batch: int = 256) -> float:
-    """Mean hidden spikes per neuron and step of `encoder` on frames x [N, T, C]."""
+    """Mean hidden spikes per neuron and step of `encoder` on frames x [N, T, C], over
+    `batch` samples strided through x (splits are sorted by class: the first samples
+    would all be one class)."""
+    sub = x[:: max(1, len(x) // batch)][:batch]
     with torch.no_grad():
-        xt = torch.from_numpy(np.asarray(x[:batch], dtype=np.float32))
+        xt = torch.from_numpy(np.asarray(sub, dtype=np.float32))
         return float(encoder(xt).mean())
 
 
@@ -245,6 +250,10 @@ class SRNNClassifier(SupervisedModel):
         model = SRNN(n_in, p["n_res"], n_classes, p["decay"], p["v_th"], const, readout,
                      p.get("readout_decay", 0.9), lens)
         init_rate = firing_rate(model.encoder, x_train)
+        if not INIT_RATE_RANGE[0] <= init_rate <= INIT_RATE_RANGE[1]:
+            warnings.warn(f"SRNN initial firing rate {init_rate:.3f} is outside "
+                          f"{INIT_RATE_RANGE}: with const {const} the surrogate may see "
+                          "little gradient (use const: auto)", stacklevel=2)
         events_init = forward_events(model, x_train)
         loss = p.get("loss") or ("mse" if readout == "snn" else "ce")
         cfg = TrainConfig(**{**p["train"], "loss": loss})

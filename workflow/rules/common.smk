@@ -11,6 +11,7 @@ from lsm.config import (
     validate_config,
 )
 from lsm.ratios import RATIO_METRICS
+from lsm.protocol import protocol_caption
 
 # Notebooks live at the repository root, not under the working directory, so that
 # `--directory .test` still finds them (G5).
@@ -153,9 +154,7 @@ def supervised_datasets():
 TABLES = {
     "supervised": (
         "Supervised classification accuracy",
-        "Every model goes through one protocol: an lr x batch-size grid on the first seed, "
-        "at most 100 epochs with early stopping on validation, the best validation point "
-        "trains every seed (tuning.csv); epoch selected on a validation split carved from "
+        protocol_caption(config) + " Epoch selected on a validation split carved from "
         "train; test evaluated once.",
     ),
     "training_cost": (
