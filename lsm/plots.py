@@ -304,7 +304,8 @@ def cost_ratio_vs_epochs(curves: dict[str, pd.DataFrame], paper: dict[str, float
     ax.set_xlabel("training epochs (both models)")
     ax.set_ylabel("training-cost ratio (x)")
     ax.set_title(title)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.subplots_adjust(bottom=0.22)  # room for the caption below the axis label
     ax.grid(alpha=0.3, which="both")
     _caption(fig, "Ratio of total training operations, numerator / denominator; "
              "encoding counted once for the training samples.", [data_source])
