@@ -1,4 +1,6 @@
-"""Shared fixtures. Paths to real sample files come from ../shared when present."""
+"""Shared fixtures. The genuine N-MNIST recording ships inside the package
+(lsm/data/nmnist_real_sample.bin, byte-identical to ../shared/real-samples/): tests do not
+depend on a folder outside the clone."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-REAL_NMNIST = REPO.parent / "shared" / "real-samples" / "nmnist_tonic_test_sample.bin"
+REAL_NMNIST = REPO / "lsm" / "data" / "nmnist_real_sample.bin"
 
 
 def require_file(path: Path, what: str) -> Path:
