@@ -11,9 +11,9 @@ standardized``) every head starts with :func:`feature_norm`: a per-feature
 standardisation without learned gain or bias (``BatchNorm1d(affine=False)``),
 ``(x - mu) / sqrt(var + eps)`` per feature. In training, mu and var are those of the
 training batch (seen-class training pairs only); in evaluation (the validation pairs
-that select the epoch, and the test pairs) they are the running estimates accumulated
-from those training batches, kept as buffers beside the weights, so the selected epoch
-keeps its own. Why this one:
+that select the epoch, and the test pairs) they are the cumulative average over that
+epoch's training batches (reset every epoch by :func:`lsm.zeroshot.fit_pairs`), kept
+as buffers beside the weights, so the selected epoch keeps its own. Why this one:
 
 * it is the same function for frozen encoders (the LSM's fixed spike counts) and
   trainable ones (an SRNN's spike counts, which move while it trains: statistics fixed
@@ -73,7 +73,6 @@ LOSSES = ("clip_soft", "infonce", "clip_sup", "proto")
 
 
 FEATURE_NORM_EPS = 1.0  # spike counts squared: a std floor of about one spike
-FEATURE_NORM_MOMENTUM = 0.1  # weight of each training batch in the running estimates
 
 
 def feature_norm(n_in: int) -> nn.BatchNorm1d:

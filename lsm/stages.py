@@ -22,7 +22,7 @@ import numpy as np
 from lsm import atomic
 from lsm.crossbar import RRAMParams, RRAMWeightSource
 from lsm.errors import DataFormatError
-from lsm.protocol import protocol_caption, tuning_grid  # noqa: F401 (re-exported)
+from lsm.protocol import tuning_grid
 from lsm.provenance import provenance
 from lsm.readout import ReadoutConfig
 from lsm.reservoir import GaussianWeightSource, LIFParams, encode
