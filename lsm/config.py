@@ -503,11 +503,11 @@ def _check_one_protocol(cfg: dict[str, Any]) -> None:
     sup = cfg.get("supervised", {})
     if not sup.get("tuning", {}).get("grid"):
         return
-    readouts = cfg.get("readouts", {})
+    from lsm.protocol import run_budgets
+
     seen: dict[tuple, str] = {}
-    for name, run in sup.get("runs", {}).items():
-        r = readouts.get(run["readout"], {})
-        seen.setdefault((r.get("epochs"), r.get("patience", 0)), name)
+    for name, budget in run_budgets(cfg).items():
+        seen.setdefault(budget, name)
     if len(seen) > 1:
         (a, ra), (b, rb) = list(seen.items())[:2]
         raise ConfigError(f"supervised/runs/{rb}/readout",

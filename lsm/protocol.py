@@ -6,14 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 
+def run_budgets(cfg: dict[str, Any]) -> dict[str, tuple[Any, int]]:
+    """Each supervised run's budget: (epoch cap, patience) of its readout settings."""
+    readouts = cfg.get("readouts", {})
+    return {name: (readouts.get(r["readout"], {}).get("epochs"),
+                   readouts.get(r["readout"], {}).get("patience", 0))
+            for name, r in cfg.get("supervised", {}).get("runs", {}).items()}
+
+
 def protocol_caption(cfg: dict[str, Any]) -> str:
     """What the supervised runs of `cfg` went through, in one sentence for captions."""
     sup = cfg.get("supervised", {})
     grid = tuning_grid(sup.get("tuning"))
-    readouts = cfg.get("readouts", {})
-    budgets = {(readouts.get(r["readout"], {}).get("epochs"),
-                readouts.get(r["readout"], {}).get("patience", 0))
-               for r in sup.get("runs", {}).values()}
+    budgets = set(run_budgets(cfg).values())
     if grid and len(budgets) == 1:
         (cap, patience), = budgets
         stop = (f"early stopping after {patience} epochs without a validation gain"
