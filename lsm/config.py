@@ -498,12 +498,13 @@ def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
 
 
 def _check_one_protocol(cfg: dict[str, Any]) -> None:
-    """With a tuning grid, every supervised run must share the epoch cap and patience:
-    the comparison is fair only when every model gets the same budget."""
+    """With a tuning grid, every supervised run must share one budget (epoch cap,
+    patience, lr decay, optimiser and weight decay: lsm.protocol.BUDGET_KEYS): the
+    comparison is fair only when every model gets the same."""
     sup = cfg.get("supervised", {})
     if not sup.get("tuning", {}).get("grid"):
         return
-    from lsm.protocol import run_budgets
+    from lsm.protocol import BUDGET_KEYS, run_budgets
 
     seen: dict[tuple, str] = {}
     for name, budget in run_budgets(cfg).items():
@@ -511,10 +512,11 @@ def _check_one_protocol(cfg: dict[str, Any]) -> None:
     if len(seen) > 1:
         (a, ra), (b, rb) = list(seen.items())[:2]
         raise ConfigError(f"supervised/runs/{rb}/readout",
-                          f"its epoch cap and patience {b} differ from those of run '{ra}' "
-                          f"{a}; with supervised/tuning every model gets the same budget.",
-                          "give every supervised run a readout with the same epochs and "
-                          "patience (e.g. readout: supervised).")
+                          f"its budget {dict(zip(BUDGET_KEYS, b, strict=True))} differs from "
+                          f"that of run '{ra}' {dict(zip(BUDGET_KEYS, a, strict=True))}; with "
+                          "supervised/tuning every model gets the same budget.",
+                          "give every supervised run a readout with the same "
+                          f"{', '.join(BUDGET_KEYS)} (e.g. readout: supervised).")
 
 
 def _check_bins(key: str, params: dict[str, Any], dataset: dict[str, Any]) -> None:
@@ -555,11 +557,13 @@ def _check_zeroshot(key: str, zs: dict[str, Any], frames: list[str], encoders: d
         if run["train"] not in readouts:
             raise ConfigError(f"{rk}/train", f"unknown readout '{run['train']}'.",
                               f"use one of {sorted(readouts)}.")
-        if readouts[run["train"]].get("patience"):
-            raise ConfigError(f"{rk}/train", f"readout '{run['train']}' sets patience, but "
-                              "zero-shot training has no early stopping (every epoch runs; "
-                              "the epoch is selected on seen-class validation pairs).",
-                              "use a readout without patience for zero-shot runs.")
+        for k in ("patience", "lr_patience"):
+            if readouts[run["train"]].get(k):
+                raise ConfigError(f"{rk}/train", f"readout '{run['train']}' sets {k}, but "
+                                  "zero-shot training has neither early stopping nor lr "
+                                  "decay (every epoch runs at one lr; the epoch is selected "
+                                  "on seen-class validation pairs).",
+                                  f"use a readout without {k} for zero-shot runs.")
         batch = readouts[run["train"]]["batch_size"]
         if run["loss"] == "proto" and batch <= len(zs["seen"]):
             raise ConfigError(f"{rk}/train", f"readout '{run['train']}' has batch_size "

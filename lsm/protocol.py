@@ -6,11 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 
-def run_budgets(cfg: dict[str, Any]) -> dict[str, tuple[Any, int]]:
-    """Each supervised run's budget: (epoch cap, patience) of its readout settings."""
+# the readout settings that make up a run's budget, in the order of run_budgets' tuples
+BUDGET_KEYS = ("epochs", "patience", "lr_patience", "lr_factor", "optimizer", "weight_decay")
+BUDGET_DEFAULTS = {"patience": 0, "lr_patience": 0, "lr_factor": 0.5, "optimizer": "adam",
+                   "weight_decay": 0.0}
+
+
+def run_budgets(cfg: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
+    """Each supervised run's budget: the :data:`BUDGET_KEYS` of its readout settings
+    (epoch cap, early-stopping patience, lr-decay patience and factor, optimiser, weight
+    decay). One protocol means one budget for every run."""
     readouts = cfg.get("readouts", {})
-    return {name: (readouts.get(r["readout"], {}).get("epochs"),
-                   readouts.get(r["readout"], {}).get("patience", 0))
+    return {name: tuple(readouts.get(r["readout"], {}).get(k, BUDGET_DEFAULTS.get(k))
+                        for k in BUDGET_KEYS)
             for name, r in cfg.get("supervised", {}).get("runs", {}).items()}
 
 
@@ -20,14 +28,18 @@ def protocol_caption(cfg: dict[str, Any]) -> str:
     grid = tuning_grid(sup.get("tuning"))
     budgets = set(run_budgets(cfg).values())
     if grid and len(budgets) == 1:
-        (cap, patience), = budgets
+        (cap, patience, lr_patience, lr_factor, opt, wd), = budgets
         stop = (f"early stopping after {patience} epochs without a validation gain"
                 if patience else "no early stopping")
+        decay = (f", lr x {lr_factor:g} after {lr_patience + 1} epochs without a gain"
+                 if lr_patience else "")
+        opt_s = f"{'AdamW' if opt == 'adamw' else 'Adam'}" + (f" (weight decay {wd:g})"
+                                                              if wd else "")
         g = sup["tuning"]["grid"]
         return (f"Every model goes through one protocol: a {len(g['lr'])} x "
-                f"{len(g['batch_size'])} grid of lr x batch size on the first seed, at most "
-                f"{cap} epochs, {stop}; the best validation point trains every seed "
-                f"(tuning.csv).")
+                f"{len(g['batch_size'])} grid of lr x batch size on the first seed, {opt_s}, "
+                f"at most {cap} epochs, {stop}{decay}; the best validation point trains "
+                f"every seed (tuning.csv).")
     return ("No tuning grid: each run trains with its own readout settings (epochs and "
             "learning rate as configured).")
 

@@ -28,12 +28,19 @@ class TrainConfig:
     patience: int = 0  # stop after this many epochs without a validation gain (0: never)
     loss: str = "ce"  # "ce": cross-entropy on logits; "mse": MSE of outputs to one-hot
     clip_grad_norm: float = 0.0  # max global gradient norm per step (0: no clipping)
+    # learning-rate decay on a validation plateau (torch's ReduceLROnPlateau): multiply lr
+    # by `lr_factor` once more than `lr_patience` epochs passed without a validation gain
+    # (0: constant lr)
+    lr_patience: int = 0
+    lr_factor: float = 0.5
 
     def __post_init__(self) -> None:
         if self.loss not in ("ce", "mse"):
             raise ValueError(f"loss must be 'ce' or 'mse', got {self.loss!r}")
-        if self.patience < 0 or self.clip_grad_norm < 0:
-            raise ValueError("patience and clip_grad_norm must be >= 0")
+        if self.patience < 0 or self.clip_grad_norm < 0 or self.lr_patience < 0:
+            raise ValueError("patience, lr_patience and clip_grad_norm must be >= 0")
+        if not 0.0 < self.lr_factor < 1.0:
+            raise ValueError(f"lr_factor must be in (0, 1), got {self.lr_factor}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -100,6 +107,10 @@ def train_classifier(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray,
     xva = torch.from_numpy(np.asarray(x_val, dtype=np.float32))
     yva = torch.from_numpy(np.asarray(y_val, dtype=np.int64))
     opt = _optimizer(cfg, model.parameters())
+    # decays on validation accuracy, the selection signal; threshold 0: any gain counts
+    sched = (torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, mode="max", factor=cfg.lr_factor, patience=cfg.lr_patience, threshold=0.0)
+        if cfg.lr_patience else None)
     loss_fn = make_loss(cfg)
     params = [p for p in model.parameters() if p.requires_grad]
     res = TrainResult(model=model, best_epoch=0, best_val_acc=-1.0,
@@ -125,6 +136,8 @@ def train_classifier(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray,
         va = accuracy(predict_logits(model, xva), yva)
         res.val_curve.append(va)
         res.epochs_run = epoch
+        if sched is not None:
+            sched.step(va)
         if va > res.best_val_acc:  # strict: ties keep the earlier epoch
             res.best_val_acc, res.best_epoch = va, epoch
             best_state = copy.deepcopy(model.state_dict())

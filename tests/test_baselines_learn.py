@@ -141,6 +141,35 @@ def test_early_stopping_stops_after_patience_epochs_without_gain():
     assert res.best_epoch == 1 and res.epochs_run == 4 and len(res.val_curve) == 4
 
 
+def test_lr_halves_after_lr_patience_epochs_without_a_validation_gain():
+    x, y = separable(64)
+    class Frozen(torch.nn.Module):  # outputs 0 * logits: zero gradients, constant accuracy
+        def forward(self, z):
+            return 0.0 * z
+
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(20 * 32, K), Frozen())
+    cfg = TrainConfig(lr=1e-3, epochs=8, batch_size=32, lr_patience=2, lr_factor=0.5)
+    lrs = []
+    real = torch.optim.Adam.step
+
+    def spy(self, *a, **k):
+        lrs.append(self.param_groups[0]["lr"])
+        return real(self, *a, **k)
+
+    torch.optim.Adam.step = spy
+    try:
+        train_classifier(model, x, y, x, y, cfg, 0)
+    finally:
+        torch.optim.Adam.step = real
+    per_epoch = lrs[::2]  # two steps per epoch (64 / 32)
+    # epoch 1 sets the best; after epochs 2-4 without a gain (more than lr_patience = 2)
+    # the lr halves, from epoch 5 on
+    assert per_epoch[:4] == [1e-3] * 4 and per_epoch[4] == pytest.approx(5e-4)
+    assert per_epoch[-1] < per_epoch[4]  # and again after the next plateau
+    with pytest.raises(ValueError, match="lr_factor"):
+        TrainConfig(lr_factor=1.0)
+
+
 @pytest.fixture
 def frames(tmp_path):
     data = {}
@@ -251,7 +280,9 @@ def test_tuning_grid_needs_both_axes_and_captions_follow_the_config():
 
     cfg = load_yaml_strict("config/config.yaml")
     assert "2 x 2 grid" in protocol_caption(validate_config(cfg))
-    assert "early stopping after 6 epochs" in protocol_caption(validate_config(cfg))
+    caption = protocol_caption(validate_config(cfg))
+    assert "early stopping after 10 epochs" in caption
+    assert "lr x 0.5 after 4 epochs" in caption and "AdamW (weight decay 0.05)" in caption
     cfg["supervised"]["tuning"] = {"grid": {"lr": [0.001]}}  # one axis: refused, not off
     with pytest.raises(ConfigError, match="batch_size"):
         validate_config(cfg)
@@ -264,8 +295,26 @@ def test_zero_shot_readouts_refuse_a_patience_they_would_ignore():
 
     cfg = load_yaml_strict("config/config.yaml")
     cfg["readouts"]["zs_heads"]["patience"] = 3
-    with pytest.raises(ConfigError, match="no early stopping"):
+    with pytest.raises(ConfigError, match="neither early stopping"):
         validate_config(cfg)
+    cfg = load_yaml_strict("config/config.yaml")
+    cfg["readouts"]["zs_heads"]["lr_patience"] = 2
+    with pytest.raises(ConfigError, match="sets lr_patience"):
+        validate_config(cfg)
+
+
+@pytest.mark.parametrize("key,value", [("lr_patience", 5), ("weight_decay", 0.0),
+                                       ("optimizer", "adam"), ("epochs", 50)])
+def test_one_budget_covers_lr_decay_optimiser_and_weight_decay(key, value):
+    """A run whose readout differs in any budget setting is refused, naming the key."""
+    from lsm.config import load_yaml_strict, validate_config
+
+    cfg = load_yaml_strict("config/config.yaml")
+    cfg["readouts"]["supervised_other"] = {**cfg["readouts"]["supervised"], key: value}
+    cfg["supervised"]["runs"]["nmnist_rnn"]["readout"] = "supervised_other"
+    with pytest.raises(ConfigError, match=f"same budget.*{key}|{key}.*same budget") as e:
+        validate_config(cfg)
+    assert "supervised/runs/nmnist_rnn/readout" in str(e.value)
 
 
 def test_calibration_reads_every_class_of_the_sorted_training_split():

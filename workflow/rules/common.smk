@@ -11,7 +11,7 @@ from lsm.config import (
     validate_config,
 )
 from lsm.ratios import RATIO_METRICS
-from lsm.protocol import protocol_caption, run_budgets
+from lsm.protocol import BUDGET_KEYS, protocol_caption, run_budgets
 
 # Notebooks live at the repository root, not under the working directory, so that
 # `--directory .test` still finds them (G5).
@@ -395,7 +395,7 @@ def report_figures():
 
 def tuning_budget(key):
     """The supervised runs' shared epoch cap or patience (one protocol: they must agree)."""
-    vals = [b[("epochs", "patience").index(key)] for b in run_budgets(config).values()]
+    vals = [b[BUDGET_KEYS.index(key)] for b in run_budgets(config).values()]
     return str(max(vals)) if vals else "0"
 
 
