@@ -10,6 +10,9 @@ binary event frames, split for zero-shot training.
   authors' ``Normalize((0.5,), (0.5,))``) x = 2 I - 1, so only pixels brighter than mid-grey
   ever spike; otherwise x = I. The authors re-seeded the random generator for every image,
   so all images shared one noise pattern; ``shared_noise`` reproduces that (off by default).
+  Simulated letters come in two sets (``lsm.sim.bmi_dataset``: font-disjoint from the
+  neural writer, the default, and the mixed-font ablation); both are rate-coded with the
+  same seeds, so an image the two sets share gets the same spikes in both.
 
 Labels are 0..25 (a..z) on both sides.
 """

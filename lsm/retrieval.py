@@ -5,6 +5,12 @@ split; the query is correct at top-k if any of its k best-scoring gallery items 
 query's class. Similarity is the unnormalised dot product (``dot``, the paper's ATV-LSM
 evaluation) or the cosine (``cos``, the paper's other scripts). Ties rank the lower
 gallery index first, so results do not depend on the sort implementation.
+
+Where pairs reuse samples (the BMI "enlarge": each neural trial in 10 pairs), ranking
+against every pair would put the same trial in the gallery 10 times: its copies score
+alike, fill the top-k together (letter -> neural top-5 equals top-1) and break the chance
+level, which counts distinct items. Given each pair's source-sample ids,
+:func:`retrieval_records` ranks distinct samples only.
 """
 
 from __future__ import annotations
@@ -48,19 +54,59 @@ def chance_topk(y_q: np.ndarray, y_g: np.ndarray, k: int) -> float:
     return float(np.mean(p) * 100.0)
 
 
+def first_of_each(ids: np.ndarray) -> np.ndarray:
+    """Positions of the first occurrence of every distinct id, in their original order."""
+    _, first = np.unique(np.asarray(ids), return_index=True)
+    return np.sort(first)
+
+
 def retrieval_records(za: np.ndarray, zb: np.ndarray, labels: np.ndarray,
                       names: tuple[str, str], ks: tuple[int, ...] = (1, 5),
-                      sims: tuple[str, ...] = SIMILARITIES) -> list[dict]:
-    """Records ``{metric, value, chance}`` for both directions, every k and similarity.
+                      sims: tuple[str, ...] = SIMILARITIES,
+                      ids: tuple[np.ndarray, np.ndarray] | None = None) -> list[dict]:
+    """Records ``{metric, value, chance, unit, n_queries}`` for both directions, every k
+    and similarity.
 
     `za`/`zb` are the paired embeddings of the two modalities (row i of each has class
     labels[i]); `names` = e.g. ("a", "i") gives the metrics ``a2i_top1_dot`` etc.
+
+    `ids` = (ids_a, ids_b): the source sample of every pair on each side (the pairing's
+    ``idx_a``/``idx_b``). Each direction then ranks its *distinct* samples: the gallery
+    is the first pair of every distinct gallery id (a repeated sample has the same
+    embedding and label, so its copies would only crowd the top-k), chance is that of
+    the distinct gallery, and the queries are the distinct query samples too. A repeated
+    query would only re-weight the mean (not at all when every sample repeats equally
+    often, as with ``enlarge``), and the distinct count is the honest number of
+    independent queries (``n_queries``, which the binomial test uses). With `ids` the
+    records also hold ``<dir>_n_distinct_query`` and ``<dir>_n_distinct_gallery``
+    (unit ""). Without `ids` every pair is its own item on both sides.
     """
+    labels = np.asarray(labels)
+    if ids is None:
+        keep_a = keep_b = np.arange(labels.size)
+    else:
+        ida, idb = (np.asarray(x) for x in ids)
+        if ida.shape != labels.shape or idb.shape != labels.shape:
+            raise ValueError(f"ids of shapes {ida.shape} / {idb.shape} for {labels.size} "
+                             "pairs")
+        for side, x in (("a", ida), ("b", idb)):
+            first = first_of_each(x)
+            lab_of = dict(zip(x[first].tolist(), labels[first].tolist(), strict=True))
+            if any(lab_of[i] != c for i, c in zip(x.tolist(), labels.tolist(), strict=True)):
+                raise ValueError(f"a sample id on side {side} has pairs of two classes")
+        keep_a, keep_b = first_of_each(ida), first_of_each(idb)
     out = []
-    for (q, g, tag) in ((za, zb, f"{names[0]}2{names[1]}"), (zb, za, f"{names[1]}2{names[0]}")):
+    for (q, g, kq, kg, tag) in ((za, zb, keep_a, keep_b, f"{names[0]}2{names[1]}"),
+                                (zb, za, keep_b, keep_a, f"{names[1]}2{names[0]}")):
+        yq, yg = labels[kq], labels[kg]
         for kind in sims:
-            acc = topk_accuracy(q, g, labels, labels, ks, kind)
+            acc = topk_accuracy(np.asarray(q)[kq], np.asarray(g)[kg], yq, yg, ks, kind)
             for k in ks:
                 out.append({"metric": f"{tag}_top{k}_{kind}", "value": acc[k],
-                            "chance": chance_topk(labels, labels, k), "unit": "%"})
+                            "chance": chance_topk(yq, yg, k), "unit": "%",
+                            "n_queries": int(kq.size)})
+        if ids is not None:
+            out += [{"metric": f"{tag}_n_distinct_query", "value": int(kq.size), "unit": ""},
+                    {"metric": f"{tag}_n_distinct_gallery", "value": int(kg.size),
+                     "unit": ""}]
     return out

@@ -125,7 +125,7 @@ def test_real_data_without_a_contents_list_is_not_checked(tmp_path):
 def test_a_stray_file_makes_the_bmi_frames_step_refuse(tmp_path, capsys):
     out = tmp_path / "bmi"
     m = simulate_bmi(out, 2, 1, seed=0, workers=1, progress=False)
-    assert set(m["contents"]) == {".", "emnist"}
+    assert set(m["contents"]) == {".", "emnist", "emnist_mixed_fonts"}
     (out / "emnist" / "emnist-letters-train-images-idx3-ubyte.old").write_bytes(b"x")
     rc = main(["data", "bmi-frames", "--mat", str(out / "singleLetters.mat"),
                "--emnist", str(out / "emnist"), "--prep", "{}", "--split", "{}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -30,6 +30,16 @@ def strokes(letter: str, font: str) -> list[np.ndarray]:
     centre = allp.mean(0)
     scale = max(np.ptp(allp[:, 1]), np.ptp(allp[:, 0]), 1e-6)
     return [(s - centre) / scale for s in out]
+
+
+@cache
+def same_glyph(letter: str, font_a: str, font_b: str) -> bool:
+    """Whether two fonts draw `letter` with the same strokes. Some vendored Hershey fonts
+    share their lower-case glyphs: futural and rowmans, and scripts and cursive, draw all
+    26 letters identically (checked in tests/test_bmi_font_disjoint.py)."""
+    a, b = strokes(letter, font_a), strokes(letter, font_b)
+    return len(a) == len(b) and all(x.shape == y.shape and np.allclose(x, y, atol=1e-9)
+                                    for x, y in zip(a, b, strict=True))
 
 
 def pen_path(letter: str, font: str) -> np.ndarray:

@@ -33,7 +33,9 @@ class PopulationParams:
     lead_max: int = 15
     silent_fraction: float = 0.1
     block_gain_sigma: float = 0.1
-    writer_font: str = "futural"  # the participant's handwriting style (a Hershey font)
+    # the participant's handwriting style (a Hershey font); the letter images of the
+    # dataset avoid its glyphs (lsm.sim.bmi_dataset: image sets disjoint / mixed)
+    writer_font: str = "futural"
     writer_jitter: float = 0.15  # trial-to-trial affine variability of the writing
 
     def to_dict(self) -> dict:

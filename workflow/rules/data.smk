@@ -5,6 +5,8 @@ rule simulate_dataset:
     """Write a simulated dataset in the real on-disk format (MANIFEST.json is written last)."""
     output:
         manifest="resources/datasets/{dataset}/simulated/MANIFEST.json",
+    wildcard_constraints:
+        dataset="nmnist|ntidigits",
     params:
         out=lambda wc, output: parent(output.manifest),
         sim=lambda wc: as_json(sim_params(wc.dataset)),
@@ -17,6 +19,32 @@ rule simulate_dataset:
         "../envs/lsm.yaml"
     shell:
         "lsm data simulate {wildcards.dataset:q} --out {params.out:q} "
+        "--params {params.sim:q} --workers {threads} &> {log:q}"
+
+
+rule simulate_bmi:
+    """The BMI session and both letter-image sets (font-disjoint, and the mixed-font
+    ablation). The generator version is a parameter: a new simulator version reruns the
+    job (Snakemake's params trigger) instead of silently reusing an older dataset."""
+    output:
+        manifest="resources/datasets/bmi/simulated/MANIFEST.json",
+    params:
+        out=lambda wc, output: parent(output.manifest),
+        # image_fonts picks one of the two letter-image sets the simulator always writes
+        # (read by the frames step), so the simulate command does not take it
+        sim=lambda wc: as_json(
+            {k: v for k, v in sim_params("bmi").items() if k != "image_fonts"}
+        ),
+        generator=lambda wc: bmi_generator_version(),
+    threads: 2
+    log:
+        "results/logs/simulate_dataset/bmi.log",
+    benchmark:
+        "results/benchmarks/simulate_dataset/bmi.tsv"
+    conda:
+        "../envs/lsm.yaml"
+    shell:
+        "lsm data simulate bmi --out {params.out:q} "
         "--params {params.sim:q} --workers {threads} &> {log:q}"
 
 
@@ -116,13 +144,40 @@ rule frames_bmi:
         letters="results/frames/bmi_letters.npz",
     params:
         mat=lambda wc: bmi_paths()[0],
-        emnist=lambda wc: bmi_paths()[1],
+        emnist=lambda wc: bmi_emnist_dir(dataset_cfg("bmi")["simulate"]["image_fonts"]),
         prep=lambda wc: as_json(dataset_cfg("bmi")["preprocess"]),
         split=lambda wc: as_json(dataset_cfg("bmi")["split"]),
     log:
         "results/logs/frames/bmi.log",
     benchmark:
         "results/benchmarks/frames/bmi.tsv"
+    conda:
+        "../envs/lsm.yaml"
+    shell:
+        "lsm data bmi-frames --mat {params.mat:q} --emnist {params.emnist:q} "
+        "--prep {params.prep:q} --split {params.split:q} --out-neural {output.neural:q} "
+        "--out-letters {output.letters:q} &> {log:q}"
+
+
+rule frames_bmi_mixed_fonts:
+    """The ablation's letter frames (simulated data only): the same letters, labels, split
+    and rate coding as bmi_letters, drawn by the mixed font rule (the neural writer's
+    glyphs among the image fonts). The neural frames it also writes are bmi_neural's
+    (the same file and split): a temporary copy, deleted."""
+    input:
+        data=lambda wc: bmi_paths()[2],
+    output:
+        letters="results/frames/bmi_letters_mixed.npz",
+        neural=temp("results/frames/bmi_letters_mixed.neural-copy.npz"),
+    params:
+        mat=lambda wc: bmi_paths()[0],
+        emnist=lambda wc: bmi_emnist_dir("mixed"),
+        prep=lambda wc: as_json(dataset_cfg("bmi")["preprocess"]),
+        split=lambda wc: as_json(dataset_cfg("bmi")["split"]),
+    log:
+        "results/logs/frames/bmi_letters_mixed.log",
+    benchmark:
+        "results/benchmarks/frames/bmi_letters_mixed.tsv"
     conda:
         "../envs/lsm.yaml"
     shell:
