@@ -281,11 +281,17 @@ def check_rram(rram: dict[str, Any], key: str = "rram") -> None:
 
 # Class ids of each frames file (results/frames/<name>.npz), for the zero-shot checks.
 FRAME_CLASSES: dict[str, range] = {"nmnist": range(10), "ntidigits": range(11),
-                                   "bmi_neural": range(26), "bmi_letters": range(26)}
+                                   "bmi_neural": range(26), "bmi_letters": range(26),
+                                   "bmi_letters_mixed": range(26)}
 FRAME_CLASS_HELP = {"nmnist": "digits 0..9", "ntidigits": "0..10 (0 = 'zero', 10 = 'oh')",
                     "bmi_neural": "letters a..z (= 0..25)",
-                    "bmi_letters": "letters a..z (= 0..25)"}
-LETTER_FRAMES = frozenset({"bmi_neural", "bmi_letters"})
+                    "bmi_letters": "letters a..z (= 0..25)",
+                    "bmi_letters_mixed": "letters a..z (= 0..25)"}
+LETTER_FRAMES = frozenset({"bmi_neural", "bmi_letters", "bmi_letters_mixed"})
+# frames with the same samples, labels and split as other frames (an encoder of them may
+# stand on that side of a zero-shot pair): the simulated BMI letters in the mixed-font
+# ablation (lsm.sim.bmi_dataset)
+SAME_ITEMS_AS = {"bmi_letters_mixed": "bmi_letters"}
 
 
 def check_classes(key: str, zs: dict[str, Any]) -> None:
@@ -345,9 +351,10 @@ def expand_window_scans(experiments: dict[str, Any]) -> dict[str, Any]:
                                   f"the window {window} is named '{new}', and another "
                                   "experiment already has that name.",
                                   f"rename or remove the experiment '{new}'.")
+            # the scan is itself the rotation: its windows carry no power analysis
             out[new] = {
                 **copy.deepcopy(zs), "unseen_window_scan": None, "unseen": window,
-                "seen": [c for c in classes if c not in window]}
+                "seen": [c for c in classes if c not in window], "power": None}
     return out
 
 
@@ -452,9 +459,12 @@ def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
     frames = frame_names(datasets)
     for name, enc in encoders.items():
         if enc["dataset"] not in frames:
+            only_sim = ("the mixed-font letters exist for simulated BMI data only: remove "
+                        "this encoder and the runs using it, or "
+                        if enc["dataset"] in SAME_ITEMS_AS else "")
             raise ConfigError(f"encoders/{name}/dataset",
                               f"unknown frames '{enc['dataset']}'.",
-                              f"use one of {sorted(frames)}.")
+                              f"{only_sim}use one of {sorted(frames)}.")
     for name, run in cfg.get("supervised", {}).get("runs", {}).items():
         if run["kind"] == "lsm_readout" and run.get("encoder") not in encoders:
             raise ConfigError(f"supervised/runs/{name}/encoder",
@@ -532,6 +542,39 @@ def _check_bins(key: str, params: dict[str, Any], dataset: dict[str, Any]) -> No
                           f"use at most {top}.")
 
 
+def _check_power(key: str, zs: dict[str, Any]) -> None:
+    """The power analysis names LSM runs of this experiment and fits in the main runs."""
+    pw = zs.get("power")
+    if not pw:
+        return
+    for i, name in enumerate(pw["runs"]):
+        if name not in zs["runs"]:
+            raise ConfigError(f"{key}/power/runs/{i}", f"'{name}' is not a run of this "
+                              "experiment.", f"use one of {sorted(zs['runs'])}.")
+        if zs["runs"][name]["kind"] != "lsm":
+            raise ConfigError(f"{key}/power/runs/{i}", f"run '{name}' has kind "
+                              f"'{zs['runs'][name]['kind']}'; the power analysis repeats "
+                              "frozen-encoder runs (kind lsm) only.",
+                              "list LSM runs; the SRNN rows keep the seeds list.")
+    rot = pw.get("rotations")
+    if not rot:
+        return
+    for i, name in enumerate(rot["runs"]):
+        if name not in pw["runs"]:
+            raise ConfigError(f"{key}/power/rotations/runs/{i}", f"'{name}' is not in "
+                              "power/runs.", f"use one of {pw['runs']}.")
+    for k in ("n_reservoirs", "n_heads"):
+        if rot[k] > pw[k]:
+            raise ConfigError(f"{key}/power/rotations/{k}", f"{rot[k]} exceeds power/{k} "
+                              f"({pw[k]}): the configured split's rows come from the main "
+                              "runs.", f"set it to at most {pw[k]}.")
+    n_classes = len(zs["seen"]) + len(zs["unseen"])
+    if rot["n_unseen"] > n_classes - 2:
+        raise ConfigError(f"{key}/power/rotations/n_unseen", f"{rot['n_unseen']} unseen of "
+                          f"{n_classes} classes leaves fewer than 2 seen.",
+                          f"use at most {n_classes - 2}.")
+
+
 def _check_zeroshot(key: str, zs: dict[str, Any], frames: list[str], encoders: dict,
                     readouts: dict) -> None:
     """Cross references of one zero-shot experiment (see the schema's zeroshot_experiment)."""
@@ -552,6 +595,7 @@ def _check_zeroshot(key: str, zs: dict[str, Any], frames: list[str], encoders: d
         raise ConfigError(f"{key}/select/direction",
                           f"'{zs['select']['direction']}' is not a direction of this pair.",
                           f"use one of {list(directions)}.")
+    _check_power(key, zs)
     for name, run in zs["runs"].items():
         rk = f"{key}/runs/{name}"
         if run["train"] not in readouts:
@@ -577,7 +621,8 @@ def _check_zeroshot(key: str, zs: dict[str, Any], frames: list[str], encoders: d
                 if enc not in encoders:
                     raise ConfigError(f"{rk}/encoders/{side}", f"unknown encoder '{enc}'.",
                                       f"use one of {sorted(encoders)}.")
-                if encoders[enc]["dataset"] != zs[side]["frames"]:
+                enc_frames = encoders[enc]["dataset"]
+                if SAME_ITEMS_AS.get(enc_frames, enc_frames) != zs[side]["frames"]:
                     raise ConfigError(f"{rk}/encoders/{side}",
                                       f"encoder '{enc}' reads '{encoders[enc]['dataset']}', "
                                       f"but the {side} side is '{zs[side]['frames']}'.",
@@ -606,10 +651,16 @@ def class_ids(values: list[int | str]) -> list[int]:
 
 def frame_names(datasets: dict[str, Any]) -> list[str]:
     """Names of the frame files the datasets give (results/frames/<name>.npz): one per
-    dataset, but two for bmi (neural trials and letter images)."""
+    dataset, but two for bmi (neural trials and letter images), and three for simulated
+    bmi (also the letters of the mixed-font ablation)."""
     out = []
-    for name in datasets:
-        out += ["bmi_neural", "bmi_letters"] if name == "bmi" else [name]
+    for name, ds in datasets.items():
+        if name != "bmi":
+            out.append(name)
+            continue
+        out += ["bmi_neural", "bmi_letters"]
+        if ds.get("source", "simulated") == "simulated":
+            out.append("bmi_letters_mixed")
     return out
 
 

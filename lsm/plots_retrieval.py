@@ -249,3 +249,59 @@ def example_retrievals(emb: dict[str, np.ndarray], x_a: np.ndarray, x_b: np.ndar
     _caption(fig, "Test pairs, first seed and pd; green = same class as the query.",
              [data_source])
     save(fig, path)
+
+
+def power_distribution(records: pd.DataFrame, metric: str, paper_unseen: float | None,
+                       data_source: str, path: str | Path) -> None:
+    """Left: per-run unseen top-1 of the configured split, one column per run and
+    selection rule (honest validation choice, the paper's test-selected rule, the best
+    test epoch, the untrained head), with the chance level and the paper's value. Right:
+    per-run unseen top-1 (validation-selected) of each rotated unseen pair."""
+    r = records[(records.metric == metric) & (records.split == "test_unseen")]
+    main = r[r.variant.str.contains(" reservoirs x ", regex=False)]
+    rot = r[r.variant.str.contains(", unseen ", regex=False) & (r.selection == "val")]
+    order = ["val", "paper_rule (test-selected)", "best unseen epoch (test-selected)",
+             "untrained head"]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), width_ratios=[3, 2])
+    ax = axes[0]
+    labels, pos = [], 0
+    rng = np.random.default_rng(0)  # jitter only
+    for (model, variant), g in main.groupby(["model", "variant"], sort=False):
+        for k, sel in enumerate(order):
+            v = g.loc[g.selection == sel, "value"].to_numpy()
+            if v.size:
+                ax.scatter(pos + rng.uniform(-0.15, 0.15, v.size), v, s=10, alpha=0.6,
+                           color=f"C{k}")
+                ax.errorbar(pos, v.mean(), yerr=v.std(ddof=1) if v.size > 1 else 0,
+                            fmt="_", ms=18, color="k", capsize=4)
+            labels.append(f"{model} {variant.split(',')[0]}\n{sel.split(' (')[0]} (n={v.size})")
+            pos += 1
+        pos += 0.5
+    chance = main["chance"].dropna()
+    if len(chance):
+        ax.axhline(chance.iloc[0], color="grey", ls=":", label="chance")
+    if paper_unseen is not None:
+        ax.axhline(paper_unseen, color="r", ls="--", label=f"paper {paper_unseen:g} "
+                   "(one run, test-selected)")
+    ticks = [i + 0.5 * (i // len(order)) for i in range(len(labels))]
+    ax.set_xticks(ticks, labels, rotation=60, ha="right", fontsize=6)
+    ax.set(ylabel=f"test unseen {metric} (%)",
+           title="Unseen accuracy by selection rule (one dot per run)")
+    ax.legend(fontsize=7, loc="lower right")
+    ax = axes[1]
+    splits = list(dict.fromkeys(rot.variant))
+    for i, v in enumerate(splits):
+        vals = rot.loc[rot.variant == v, "value"].to_numpy()
+        ax.scatter(i + rng.uniform(-0.15, 0.15, vals.size), vals, s=10, color="C0", alpha=0.7)
+        ax.errorbar(i, vals.mean(), yerr=vals.std(ddof=1) if vals.size > 1 else 0, fmt="_",
+                    ms=18, color="k", capsize=4)
+    if len(chance):
+        ax.axhline(chance.iloc[0], color="grey", ls=":")
+    ax.set_xticks(range(len(splits)), [v.split("unseen ")[-1].split(" (")[0] for v in splits],
+                  fontsize=7)
+    ax.set(xlabel="unseen pair", ylabel="test unseen top-1 (%), val-selected",
+           title="Rotated unseen pairs")
+    fig.subplots_adjust(bottom=0.35)
+    _caption(fig, "Test-selected columns (paper rule, best epoch) use the test set to pick "
+             "the epoch: analysis only. Bars: mean ± std over runs.", [data_source])
+    save(fig, path)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 # the readout settings that make up a run's budget, in the order of run_budgets' tuples
 BUDGET_KEYS = ("epochs", "patience", "lr_patience", "lr_factor", "optimizer", "weight_decay")
 BUDGET_DEFAULTS = {"patience": 0, "lr_patience": 0, "lr_factor": 0.5, "optimizer": "adam",
@@ -51,3 +50,29 @@ def tuning_grid(tuning: dict[str, Any] | None) -> list[dict[str, Any]]:
     g = tuning["grid"]
     return [{"lr": float(lr), "batch_size": int(bs)} for lr in g.get("lr", [])
             for bs in g.get("batch_size", [])]
+
+
+def zeroshot_encoder_caption(cfg: dict[str, Any], zs: str) -> str:
+    """The frozen encoders' weight scales of one zero-shot experiment, for its caption
+    (the LSM rows use the consts named here, e.g. the authors' zero-shot values)."""
+    e = cfg.get("zeroshot", {}).get(zs, {})
+    encs = cfg.get("encoders", {})
+    parts = []
+    for r in e.get("runs", {}).values():
+        if r.get("kind") != "lsm":
+            continue
+        q, g = (encs.get(r["encoders"][s], {}).get("weights", {}).get("const")
+                for s in ("query", "gallery"))
+        cell = f"{r['model']} ({r['variant']}): {e['query']['name']} {q:g} / " \
+               f"{e['gallery']['name']} {g:g}"
+        if cell not in parts:
+            parts.append(cell)
+    if not parts:
+        return ""
+    power = e.get("power")
+    more = (" Rows whose variant names 'R reservoirs x H heads' repeat the run over R "
+            "reservoirs and H head initialisations (lsm.zs_power); 'paper_rule' and 'best "
+            "unseen epoch' rows choose their epoch on the test set (analysis only); RSA "
+            "rows are a diagnostic (chance 0)." if power else "")
+    return ("Frozen-encoder weight scale const (query / gallery): " + "; ".join(parts)
+            + "." + more)

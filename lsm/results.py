@@ -22,12 +22,16 @@ import pandas as pd
 from lsm import atomic
 from lsm.errors import DataFormatError
 from lsm.paper import paper_value
+from lsm.stats import binom_test_above, bootstrap_ci, t_test_above
 
 COLUMNS = [
     "experiment", "dataset", "model", "variant", "split", "metric",
     "mean", "std", "n_seeds", "paper", "data_source", "selection",
-    "chance", "unit",
+    "chance", "unit", "ci95_low", "ci95_high", "p_above_chance_t", "p_above_chance_binom",
 ]
+# the statistics columns (lsm.stats): empty where n < 2, or where there is no chance
+# level (p-values) or no query count (binomial)
+STAT_COLUMNS = COLUMNS[-4:]
 _KEYS = ["experiment", "dataset", "model", "variant", "split", "metric"]
 _REQUIRED = ["experiment", "dataset", "model", "variant", "data_source", "selection", "records"]
 
@@ -106,8 +110,9 @@ def check_records(records: Any, path: str | Path, split: bool = True,
     """The ``records`` of a metrics document, by the results contract: a non-empty list
     of objects, each with an integer ``seed`` (0 .. 2**53), a text ``metric``, a finite
     number ``value`` (not a boolean), a text ``split`` (with `split`), optional text
-    ``model``, ``variant`` and ``unit`` and an optional finite ``chance``; no (seed, model,
-    variant, split, metric) twice. A :class:`DataFormatError` names the file, the record
+    ``model``, ``variant``, ``unit`` and ``selection`` (overriding the document's), an
+    optional finite ``chance`` and an optional integer ``n_queries``; no (seed, model,
+    variant, split, metric, selection) twice. A :class:`DataFormatError` names the file, the record
     index and the field."""
     if not isinstance(records, list):
         raise DataFormatError(path, f"field 'records' is {_kind(records)}, not a list of "
@@ -133,7 +138,7 @@ def check_records(records: Any, path: str | Path, split: bool = True,
             if not isinstance(r[key], str) or not r[key]:
                 raise DataFormatError(path, f"{at}.{key} is {_show(r[key])} "
                                       f"({_kind(r[key])}), not a name (non-empty text).", fix)
-        for key in ("model", "variant", "unit", *(() if split else ("split",))):
+        for key in ("model", "variant", "unit", "selection", *(() if split else ("split",))):
             if key in r and not isinstance(r[key], str):
                 raise DataFormatError(path, f"{at}.{key} is {_show(r[key])} "
                                       f"({_kind(r[key])}), not text.", fix)
@@ -144,7 +149,12 @@ def check_records(records: Any, path: str | Path, split: bool = True,
         if r.get("chance") is not None and not is_number(r["chance"]):
             raise DataFormatError(path, f"{at}.chance is {_show(r['chance'])} "
                                   f"({_kind(r['chance'])}), not a finite number or null.", fix)
-        key = (seed, r.get("model"), r.get("variant"), r.get("split"), r["metric"])
+        nq = r.get("n_queries")
+        if nq is not None and (isinstance(nq, bool) or not isinstance(nq, int) or nq < 0):
+            raise DataFormatError(path, f"{at}.n_queries is {_show(nq)} ({_kind(nq)}), not a "
+                                  "count of queries (an integer >= 0).", fix)
+        key = (seed, r.get("model"), r.get("variant"), r.get("split"), r["metric"],
+               r.get("selection"))
         if key in first:
             raise DuplicateRowsError(path, f"{at} repeats records[{first[key]}] (seed {seed}, "
                                      f"split {r.get('split')!r}, metric {r['metric']!r}"
@@ -246,18 +256,21 @@ def aggregate(docs: Iterable[dict[str, Any]], timing: bool = False,
             if is_timing(r) != timing:
                 continue
             # a record may override the document's model and variant (one job, many rows)
-            rows.append({**{k: doc[k] for k in ("experiment", "dataset", "data_source",
-                                               "selection")},
+            # ... and its selection rule (test-selected analysis rows beside the val rows)
+            rows.append({**{k: doc[k] for k in ("experiment", "dataset", "data_source")},
+                         "selection": r.get("selection", doc["selection"]),
                          "model": r.get("model", doc["model"]),
                          "variant": r.get("variant", doc["variant"]),
                          "split": r["split"], "metric": r["metric"], "seed": r["seed"],
                          "value": float(r["value"]), "chance": r.get("chance"),
-                         "unit": r.get("unit", ""), "_doc": d})
+                         "unit": r.get("unit", ""), "n_queries": r.get("n_queries"),
+                         "_doc": d})
     if not rows:
         return pd.DataFrame(columns=COLUMNS)
     df = pd.DataFrame(rows)
     out = []
-    for key, g in df.groupby(_KEYS, sort=False):
+    for key, g in df.groupby([*_KEYS, "selection"], sort=False):
+        key = key[:-1]
         seeds = g["seed"].tolist()
         if len(set(seeds)) != len(seeds):
             dup = next(x for x in seeds if seeds.count(x) > 1)
@@ -274,14 +287,22 @@ def aggregate(docs: Iterable[dict[str, Any]], timing: bool = False,
         vals = g["value"].to_numpy()
         row = dict(zip(_KEYS, key, strict=True))
         pv = paper_value(*key)
+        chance = g["chance"].iloc[0] if g["chance"].notna().any() else np.nan
+        lo, hi = bootstrap_ci(vals)
+        nq = g["n_queries"].dropna()
         row.update(
+            ci95_low=lo, ci95_high=hi,
+            p_above_chance_t=t_test_above(vals, chance) if pd.notna(chance) else np.nan,
+            p_above_chance_binom=(binom_test_above(g.loc[nq.index, "value"].to_numpy(),
+                                                   nq.to_numpy(), chance)
+                                  if pd.notna(chance) and len(nq) == len(g) else np.nan),
             mean=float(vals.mean()),
             std=float(vals.std(ddof=1)) if vals.size > 1 else 0.0,
             n_seeds=int(vals.size),
             paper=pv if pv is not None else np.nan,
             data_source="+".join(sorted(sources)),
-            selection="+".join(sorted(set(g["selection"]))),
-            chance=g["chance"].iloc[0] if g["chance"].notna().any() else np.nan,
+            selection=g["selection"].iloc[0],
+            chance=chance,
             unit=g["unit"].iloc[0],
         )
         out.append(row)
@@ -312,6 +333,11 @@ def to_markdown(df: pd.DataFrame, title: str, caption: str) -> str:
         "paper (single run, test-selected)": [
             "" if pd.isna(p) else f"{p:.2f}" for p in df["paper"]],
         "chance": ["" if pd.isna(c) else f"{c:.2f}" for c in df["chance"]],
+        "95 % CI (bootstrap over runs)": [
+            "" if pd.isna(lo) else f"[{lo:.2f}, {hi:.2f}]"
+            for lo, hi in zip(df["ci95_low"], df["ci95_high"], strict=True)],
+        "p > chance (t over runs)": [
+            "" if pd.isna(p) else f"{p:.2g}" for p in df["p_above_chance_t"]],
         "data": df["data_source"], "selection": df["selection"],
     })
     return f"# {title}\n\n{caption}\n\n{shown.to_markdown(index=False)}\n"

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,8 @@ class PairFit:
     train_loss: list[float] = field(default_factory=list)
     optimizer_steps: int = 0
     train_seconds: float = 0.0
+    # analysis only (fit_pairs' `monitor`): per epoch, 0 = before training
+    monitored: list[dict[str, float]] = field(default_factory=list)
 
 
 def _batches(n: int, size: int) -> list[tuple[int, int]]:
@@ -132,12 +135,19 @@ def _batches(n: int, size: int) -> list[tuple[int, int]]:
 
 def fit_pairs(model: PairModel, xa: dict[str, torch.Tensor], xb: dict[str, torch.Tensor],
               y: dict[str, np.ndarray], cfg: TrainConfig, seed: int,
-              select: tuple[str, str] = ("a2b", "dot")) -> PairFit:
+              select: tuple[str, str] = ("a2b", "dot"),
+              monitor: Callable[[PairModel], dict[str, float]] | None = None) -> PairFit:
     """Mini-batch training on the train pairs; after each epoch, top-1 retrieval on the
     validation pairs (direction a2b or b2a, similarity dot or cos) picks the epoch
     (ties: the earliest). Returns the model loaded with the selected weights (and the
     normalisation's running statistics of that epoch). A last batch of one pair joins
-    the one before it (batch statistics need two samples)."""
+    the one before it (batch statistics need two samples).
+
+    `monitor` (analysis only, e.g. test-set accuracy per epoch for the paper's selection
+    rule): called on the model before training and after each epoch's validation, its
+    results go to ``PairFit.monitored``; it sees the model in eval mode after the epoch's
+    choice is made, and nothing it returns reaches training or selection (a test swaps
+    the monitored data and asserts identical weights, curves and choice)."""
     from lsm.training import _optimizer
 
     torch.set_num_threads(cfg.threads)
@@ -147,7 +157,10 @@ def fit_pairs(model: PairModel, xa: dict[str, torch.Tensor], xb: dict[str, torch
     res = PairFit(model=model, best_epoch=0, best_val=-1.0)
     best = copy.deepcopy(model.state_dict())
     n = ytr.shape[0]
-    t0 = time.perf_counter()
+    if monitor is not None:
+        model.eval()
+        res.monitored.append(dict(monitor(model)))
+    t0, t_monitor = time.perf_counter(), 0.0
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         for m in model.modules():  # this epoch's training batches only (feature_norm)
@@ -174,7 +187,11 @@ def fit_pairs(model: PairModel, xa: dict[str, torch.Tensor], xb: dict[str, torch
         if val > res.best_val:
             res.best_val, res.best_epoch = val, epoch
             best = copy.deepcopy(model.state_dict())
-    res.train_seconds = time.perf_counter() - t0
+        if monitor is not None:  # after the choice: it cannot feed it
+            t_m = time.perf_counter()
+            res.monitored.append(dict(monitor(model)))
+            t_monitor += time.perf_counter() - t_m
+    res.train_seconds = time.perf_counter() - t0 - t_monitor
     model.load_state_dict(best)
     return res
 
@@ -370,8 +387,8 @@ def zeroshot_run(
             records += [{**r, "variant": var} for r in cost.records(seed)]
             for split in EVAL_SPLITS:
                 za, zb = net.embed(xa[split], xb[split])
-                records += [{**tag, "split": split, **r} for r in
-                            retrieval_records(za, zb, y[split], modalities)]
+                records += [{**tag, "split": split, **r} for r in retrieval_records(
+                    za, zb, y[split], modalities, ids=(pairs[split].idx_a, pairs[split].idx_b))]
                 if seed == seeds[0] and pd_ == proj_dims[0]:
                     emb[f"za_{split}"], emb[f"zb_{split}"], emb[f"y_{split}"] = za, zb, y[split]
                     # where each pair came from in the test split (for example figures)

@@ -281,7 +281,7 @@ def test_tuning_grid_needs_both_axes_and_captions_follow_the_config():
     cfg = load_yaml_strict("config/config.yaml")
     assert "2 x 2 grid" in protocol_caption(validate_config(cfg))
     caption = protocol_caption(validate_config(cfg))
-    assert "early stopping after 10 epochs" in caption
+    assert "early stopping after 8 epochs" in caption
     assert "lr x 0.5 after 4 epochs" in caption and "AdamW (weight decay 0.05)" in caption
     cfg["supervised"]["tuning"] = {"grid": {"lr": [0.001]}}  # one axis: refused, not off
     with pytest.raises(ConfigError, match="batch_size"):

@@ -11,7 +11,7 @@ from lsm.config import (
     validate_config,
 )
 from lsm.ratios import RATIO_METRICS
-from lsm.protocol import BUDGET_KEYS, protocol_caption, run_budgets
+from lsm.protocol import BUDGET_KEYS, protocol_caption, run_budgets, zeroshot_encoder_caption
 
 # Notebooks live at the repository root, not under the working directory, so that
 # `--directory .test` still finds them (G5).
@@ -97,6 +97,24 @@ def bmi_paths():
     edir = as_path(ds.get("emnist_dir") or "resources/datasets/bmi/real/emnist")
     mat = f"{wdir}/singleLetters.mat"
     return mat, edir, [mat, f"{edir}/emnist-letters-test-labels-idx1-ubyte"]
+
+
+def bmi_emnist_dir(image_fonts):
+    """The folder of the BMI letter images whose fonts follow `image_fonts` (disjoint or
+    mixed); the simulator writes both sets (lsm.sim.bmi_dataset.IMAGE_SETS), real EMNIST
+    is one."""
+    mat, emnist_dir, _ = bmi_paths()
+    if dataset_cfg("bmi")["source"] != "simulated":
+        return emnist_dir
+    from lsm.sim.bmi_dataset import IMAGE_SETS
+
+    return "{}/{}".format(parent(mat), next(f for f, r in IMAGE_SETS.items() if r == image_fonts))
+
+
+def bmi_generator_version():
+    from lsm.sim.bmi_dataset import GENERATOR_VERSION
+
+    return GENERATOR_VERSION
 
 
 def qc_inputs():
@@ -252,6 +270,26 @@ def zs_run_params(zs, run):
     return {k: r[k] for k in keys if k in r}
 
 
+def zs_power(zs):
+    """The experiment's power-analysis settings (None: off)."""
+    return zs_cfg(zs).get("power")
+
+
+def zs_power_runs(zs):
+    """The power analysis's runs, each with its encoders' settings and its training."""
+    out = {}
+    for name in zs_power(zs)["runs"]:
+        r = zs_run(zs, name)
+        out[name] = {
+            "model": r["model"],
+            "variant": r["variant"],
+            "encoders": {side: config["encoders"][enc] for side, enc in r["encoders"].items()},
+            "params": zs_run_params(zs, name),
+            "train": config["readouts"][r["train"]],
+        }
+    return out
+
+
 def zs_class_names(zs):
     """Letters for the BMI letters, the label numbers otherwise."""
     frames = {zs_cfg(zs)[side]["frames"] for side in ("query", "gallery")}
@@ -261,9 +299,13 @@ def zs_class_names(zs):
 
 
 def zs_metrics(zs):
-    """Retrieval metric names of an experiment: direction x top-k x similarity."""
+    """Retrieval metric names of an experiment: direction x top-k x similarity, and per
+    direction the numbers of distinct query and gallery items ranked (lsm.retrieval)."""
     q, g = zs_cfg(zs)["query"]["name"], zs_cfg(zs)["gallery"]["name"]
-    return [f"{d}_top{k}_{s}" for d in (f"{q}2{g}", f"{g}2{q}") for k in (1, 5) for s in ("dot", "cos")]
+    dirs = (f"{q}2{g}", f"{g}2{q}")
+    return [f"{d}_top{k}_{s}" for d in dirs for k in (1, 5) for s in ("dot", "cos")] + [
+        f"{d}_n_distinct_{side}" for d in dirs for side in ("query", "gallery")
+    ]
 
 
 for _zs in config["zeroshot"]:
@@ -273,7 +315,7 @@ for _zs in config["zeroshot"]:
         "classes never seen in training (test_unseen); val_seen is the selection metric on "
         "seen-class validation pairs. dot = unnormalised dot product (the LSM-CLIP metric of "
         "the paper), cos = cosine. Chance = expected accuracy of a random ranking. Variant "
-        "ends in the projection dimension pd.",
+        f"ends in the projection dimension pd. {zeroshot_encoder_caption(config, _zs)}",
     )
     TABLES[f"zeroshot_{_zs}_cost"] = (
         f"Training cost of the zero-shot models: {_zs}",
@@ -284,7 +326,9 @@ for _zs in config["zeroshot"]:
         "closeness to either is not agreement. Ratios move with the epochs trained (figure "
         "cost/<experiment>_cost_ratio_vs_epochs).",
     )
-    TABLE_METRICS[f"zeroshot_{_zs}"] = zs_metrics(_zs) + ["best_epoch"]
+    TABLE_METRICS[f"zeroshot_{_zs}"] = zs_metrics(_zs) + [
+        "best_epoch", "rsa_seen_classes", "rsa_unseen_classes", "paper_rule_runs_qualifying"
+    ]
     TABLE_METRICS[f"zeroshot_{_zs}_cost"] = TABLE_METRICS["training_cost"] + [
         f"ratio_{m}" for m in RATIO_METRICS
     ]
@@ -363,7 +407,10 @@ def table_inputs(experiment):
         return ["results/metrics/variability/variability.json"]
     for zs in config["zeroshot"]:
         if experiment in (f"zeroshot_{zs}", f"zeroshot_{zs}_cost"):
-            return expand(f"results/metrics/zeroshot/{zs}/{{run}}.json", run=list(zs_cfg(zs)["runs"]))
+            runs = expand(f"results/metrics/zeroshot/{zs}/{{run}}.json", run=list(zs_cfg(zs)["runs"]))
+            power = [f"results/metrics/zeroshot_power/{zs}.json"] if zs_power(zs) and (
+                experiment == f"zeroshot_{zs}") else []
+            return runs + power
     raise ValueError(f"no table named {experiment}")
 
 
@@ -433,6 +480,8 @@ def final_targets(report=True):
             targets += [f"results/tables/{t}.{ext}" for ext in ("csv", "md")]
         if e["cost_ratios"]:
             targets.append(f"results/figures/cost/{zs}_cost_ratio_vs_epochs.png")
+        if e.get("power"):
+            targets.append(f"results/figures/zeroshot/{zs}/power_unseen_by_selection.png")
         targets += expand(
             f"results/figures/zeroshot/{zs}/accuracy_vs_{{what}}_{{sim}}.png",
             what=["pd", "cost"],

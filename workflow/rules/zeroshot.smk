@@ -89,3 +89,47 @@ rule figure_zeroshot:
     shell:
         "lsm results plot-zeroshot --table {input.table:q} --cost {input.cost:q} "
         "--metric {params.metric:q} --out-pd {output.pd:q} --out-cost {output.cost:q} &> {log:q}"
+
+
+rule zeroshot_power:
+    """Many reservoirs x heads, the paper's test-selected rule, rotated splits, RSA (notebook 06)."""
+    input:
+        nb=nb_path("06_zeroshot_power.ipynb"),
+        frames_a=lambda wc: f"results/frames/{zs_cfg(wc.zs)['query']['frames']}.npz",
+        frames_b=lambda wc: f"results/frames/{zs_cfg(wc.zs)['gallery']['frames']}.npz",
+    output:
+        nb="results/notebooks/zeroshot_power/{zs}.ipynb",
+        metrics="results/metrics/zeroshot_power/{zs}.json",
+        provenance="results/metrics/zeroshot_power/{zs}.provenance.json",
+        curves="results/metrics/zeroshot_power/{zs}.curves.csv",
+        fig=report(
+            "results/figures/zeroshot/{zs}/power_unseen_by_selection.png",
+            caption="../report/figure.rst",
+            category="Zero-shot",
+            subcategory="{zs}",
+        ),
+    params:
+        nb=lambda wc: as_json(
+            {
+                "experiment": wc.zs,
+                "runs": zs_power_runs(wc.zs),
+                "pairing": zs_pairing(wc.zs),
+                "power": zs_power(wc.zs),
+                "modalities": [zs_cfg(wc.zs)["query"]["name"], zs_cfg(wc.zs)["gallery"]["name"]],
+                "rram": config["rram"],
+                "device": config["device"],
+            }
+        ),
+    threads: 1
+    log:
+        "results/logs/zeroshot_power/{zs}.log",
+    benchmark:
+        "results/benchmarks/zeroshot_power/{zs}.tsv"
+    conda:
+        "../envs/lsm.yaml"
+    shell:
+        "lsm notebook {input.nb:q} {output.nb:q} "
+        "-r frames_a {input.frames_a:q} -r frames_b {input.frames_b:q} "
+        "-r metrics_path {output.metrics:q} -r provenance_path {output.provenance:q} "
+        "-r curves_path {output.curves:q} -r fig_path {output.fig:q} "
+        "-y {params.nb:q} &> {log:q}"
