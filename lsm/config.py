@@ -542,15 +542,43 @@ def _check_bins(key: str, params: dict[str, Any], dataset: dict[str, Any]) -> No
                           f"use at most {top}.")
 
 
-def _check_power(key: str, zs: dict[str, Any]) -> None:
-    """The power analysis names LSM runs of this experiment and fits in the main runs."""
+def _check_power(key: str, zs: dict[str, Any], encoders: dict, readouts: dict) -> None:
+    """The power analysis names LSM runs of this experiment that it can repeat as they
+    are (lsm.zs_power: counts or standardised features, distinct pairs, encoders that read
+    the experiment's frames) and fits in the main runs."""
     pw = zs.get("power")
     if not pw:
         return
+    if zs.get("enlarge", 1) > 1:
+        raise ConfigError(f"{key}/power", f"the experiment pairs each query with "
+                          f"{zs['enlarge']} gallery samples (enlarge); the power analysis "
+                          "ranks pairs as they come and would count repeated trials as "
+                          "independent queries.", "set power: null for this experiment.")
+    labels = set()
     for i, name in enumerate(pw["runs"]):
         if name not in zs["runs"]:
             raise ConfigError(f"{key}/power/runs/{i}", f"'{name}' is not a run of this "
                               "experiment.", f"use one of {sorted(zs['runs'])}.")
+        run = zs["runs"][name]
+        label = (run.get("model"), run.get("variant"))
+        if label in labels:
+            raise ConfigError(f"{key}/power/runs/{i}", f"run '{name}' has the model and "
+                              f"variant {label} of another power run: their rows would merge.",
+                              "list runs with distinct model or variant names.")
+        labels.add(label)
+        if run.get("kind") == "lsm" and run.get("feature_scale") == "rates":
+            raise ConfigError(f"{key}/runs/{name}/feature_scale", "the power analysis feeds "
+                              "spike counts (standardised in the heads), not rates.",
+                              "use feature_scale standardized or counts, or leave the run "
+                              "out of power/runs.")
+        for side in ("query", "gallery") if run.get("kind") == "lsm" else ():
+            enc = run["encoders"][side]
+            if enc in encoders and encoders[enc]["dataset"] != zs[side]["frames"]:
+                raise ConfigError(f"{key}/runs/{name}/encoders/{side}", f"encoder '{enc}' "
+                                  f"reads {encoders[enc]['dataset']}, but the power analysis "
+                                  f"encodes the experiment's {side} frames "
+                                  f"({zs[side]['frames']}).",
+                                  "leave the run out of power/runs.")
         if zs["runs"][name]["kind"] != "lsm":
             raise ConfigError(f"{key}/power/runs/{i}", f"run '{name}' has kind "
                               f"'{zs['runs'][name]['kind']}'; the power analysis repeats "
@@ -595,7 +623,7 @@ def _check_zeroshot(key: str, zs: dict[str, Any], frames: list[str], encoders: d
         raise ConfigError(f"{key}/select/direction",
                           f"'{zs['select']['direction']}' is not a direction of this pair.",
                           f"use one of {list(directions)}.")
-    _check_power(key, zs)
+    _check_power(key, zs, encoders, readouts)
     for name, run in zs["runs"].items():
         rk = f"{key}/runs/{name}"
         if run["train"] not in readouts:

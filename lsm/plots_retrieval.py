@@ -252,7 +252,7 @@ def example_retrievals(emb: dict[str, np.ndarray], x_a: np.ndarray, x_b: np.ndar
 
 
 def power_distribution(records: pd.DataFrame, metric: str, paper_unseen: float | None,
-                       data_source: str, path: str | Path) -> None:
+                       data_source: str, path: str | Path, paper_label: str = "") -> None:
     """Left: per-run unseen top-1 of the configured split, one column per run and
     selection rule (honest validation choice, the paper's test-selected rule, the best
     test epoch, the untrained head), with the chance level and the paper's value. Right:
@@ -281,8 +281,8 @@ def power_distribution(records: pd.DataFrame, metric: str, paper_unseen: float |
     if len(chance):
         ax.axhline(chance.iloc[0], color="grey", ls=":", label="chance")
     if paper_unseen is not None:
-        ax.axhline(paper_unseen, color="r", ls="--", label=f"paper {paper_unseen:g} "
-                   "(one run, test-selected)")
+        ax.axhline(paper_unseen, color="r", ls="--", label=f"paper {paper_label} "
+                   f"{paper_unseen:g} (one run, test-selected)".replace("  ", " "))
     ticks = [i + 0.5 * (i // len(order)) for i in range(len(labels))]
     ax.set_xticks(ticks, labels, rotation=60, ha="right", fontsize=6)
     ax.set(ylabel=f"test unseen {metric} (%)",

@@ -76,8 +76,9 @@ def _headline(stem: str, df: pd.DataFrame) -> pd.DataFrame:
     if stem.startswith("zeroshot_"):
         selected = set(df[df.split == "val_seen"].metric)  # the selection metric
         # the honest rows; the test-selected analysis rows are in the conclusion paragraph
+        power = df.variant.str.contains(" reservoirs x |, unseen |rotated unseen", na=False)
         return df[df.split.isin(["test_seen", "test_unseen"]) & df.metric.isin(selected)
-                  & (df.selection == "val")]
+                  & (df.selection == "val") & ~power]
     return df.iloc[0:0]
 
 
@@ -128,25 +129,28 @@ def zeroshot_paragraph(df: pd.DataFrame) -> str:
         if untrained is not None:
             text += f" Untrained heads: {untrained.mean:.1f} ± {untrained.std:.1f} %."
         if pd.notna(paper):
-            honest_hit = pd.notna(h.ci95_high) and h.ci95_high >= paper
-            rule_hit = rule is not None and rule.mean >= paper - 5
+            # the rule's values are >= its unseen threshold by construction: what it says
+            # is how often a run's test curve touches that threshold at some epoch
+            consistent = pd.notna(h.ci95_high) and h.ci95_high >= paper
             text += (f" The paper reports {paper:g} % (one run, test-selected). "
-                     + ("Its claim is reproduced on this data under honest selection."
-                        if honest_hit else
-                        "Its claim is **not** reproduced on this data under honest selection"
-                        + (f" (the 95 % CI ends at {h.ci95_high:.1f} %)"
-                           if pd.notna(h.ci95_high) else "")
-                        + (", while the authors' test-set rule comes within 5 points of it: "
-                           "the reported number is a property of test-set selection."
-                           if rule_hit else ".")))
+                     + ("Honestly selected, our runs are consistent with it."
+                        if consistent else
+                        "Honestly selected, our runs are **not** consistent with it"
+                        + (f" (the 95 % CI over runs ends at {h.ci95_high:.1f} %)"
+                           if pd.notna(h.ci95_high) else "") + ".")
+                     + (f" A number like the paper's is what the test-set rule returns for "
+                        f"the {share} whose test curve passes its thresholds at some epoch."
+                        if rule is not None else ""))
         out.append(text)
     pooled = df[df.variant.str.contains("rotated unseen pairs", regex=False, na=False)
                 & (df.split == "test_unseen") & (df.selection == "val")]
     per = df[df.variant.str.contains(", unseen ", regex=False, na=False)
              & (df.split == "test_unseen") & (df.selection == "val")]
     for r in pooled.itertuples():
-        spread = (f"; per-pair means from {per['mean'].min():.1f} to {per['mean'].max():.1f} % "
-                  f"over {len(per)} pairs" if len(per) else "")
+        base = r.variant.split(", rotated")[0]
+        per_r = per[(per.model == r.model) & per.variant.str.startswith(base + ", unseen ")]
+        spread = (f"; per-pair means from {per_r['mean'].min():.1f} to "
+                  f"{per_r['mean'].max():.1f} % over {len(per_r)} pairs" if len(per_r) else "")
         out.append(f"**Rotated unseen pairs ({r.model}, {r.variant}).** {r.mean:.1f} ± "
                    f"{r.std:.1f} % over {int(r.n_seeds)} runs{_ci(r)}{_p(r)}{spread}.")
     rsa = df[df.metric.str.startswith("rsa_")]

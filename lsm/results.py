@@ -32,6 +32,8 @@ COLUMNS = [
 # the statistics columns (lsm.stats): empty where n < 2, or where there is no chance
 # level (p-values) or no query count (binomial)
 STAT_COLUMNS = COLUMNS[-4:]
+# rows that are not comparable to the paper's reported number (lsm.zs_power)
+NO_PAPER_SELECTIONS = ("best unseen epoch (test-selected)", "untrained head")
 _KEYS = ["experiment", "dataset", "model", "variant", "split", "metric"]
 _REQUIRED = ["experiment", "dataset", "model", "variant", "data_source", "selection", "records"]
 
@@ -158,7 +160,8 @@ def check_records(records: Any, path: str | Path, split: bool = True,
         if key in first:
             raise DuplicateRowsError(path, f"{at} repeats records[{first[key]}] (seed {seed}, "
                                      f"split {r.get('split')!r}, metric {r['metric']!r}"
-                                     + "".join(f", {k} {r[k]!r}" for k in ("model", "variant")
+                                     + "".join(f", {k} {r[k]!r}" for k in ("model", "variant",
+                                                                          "selection")
                                                if k in r)
                                      + "): one seed counted twice would skew the mean.", fix)
         first[key] = i
@@ -286,16 +289,26 @@ def aggregate(docs: Iterable[dict[str, Any]], timing: bool = False,
         sources = set(g["data_source"])
         vals = g["value"].to_numpy()
         row = dict(zip(_KEYS, key, strict=True))
-        pv = paper_value(*key)
+        # the paper's value stands beside our honest rows and beside its own rule's rows,
+        # not beside the untrained heads or the best-test-epoch ceiling
+        pv = (None if g["selection"].iloc[0] in NO_PAPER_SELECTIONS else paper_value(*key))
         chance = g["chance"].iloc[0] if g["chance"].notna().any() else np.nan
-        lo, hi = bootstrap_ci(vals)
+        sel = g["selection"].iloc[0]
+        # a value chosen on the test set (e.g. >= 85 by the rule's threshold) has no
+        # sampling distribution a CI or a test against chance could describe
+        test_selected = "test-selected" in sel
+        lo, hi = bootstrap_ci(vals) if not test_selected else (np.nan, np.nan)
+        if test_selected:
+            chance_p = np.nan
+        else:
+            chance_p = chance
         nq = g["n_queries"].dropna()
         row.update(
             ci95_low=lo, ci95_high=hi,
-            p_above_chance_t=t_test_above(vals, chance) if pd.notna(chance) else np.nan,
+            p_above_chance_t=t_test_above(vals, chance_p) if pd.notna(chance_p) else np.nan,
             p_above_chance_binom=(binom_test_above(g.loc[nq.index, "value"].to_numpy(),
-                                                   nq.to_numpy(), chance)
-                                  if pd.notna(chance) and len(nq) == len(g) else np.nan),
+                                                   nq.to_numpy(), chance_p)
+                                  if pd.notna(chance_p) and len(nq) == len(g) else np.nan),
             mean=float(vals.mean()),
             std=float(vals.std(ddof=1)) if vals.size > 1 else 0.0,
             n_seeds=int(vals.size),

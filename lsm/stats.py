@@ -8,9 +8,12 @@ initialisations, or both). Beside mean ± std the table carries
 * a one-sided t-test over runs of H0 "mean accuracy = chance" against "above chance";
 * where the records say how many queries each run scored (``n_queries``), a one-sided
   exact binomial test on the pooled queries. Runs on one test set score the *same*
-  queries, so pooled queries are not independent draws: the binomial p-value is the
-  optimistic one, the t-test over runs the conservative one (both are reported, the
-  report quotes the t-test).
+  queries, so pooled queries are not independent draws and the binomial p-value is
+  optimistic. The t-test and the bootstrap treat runs as independent, which they are only
+  in part (heads share a reservoir; every run scores the same test set, whose own
+  sampling error neither method sees): read them as run-to-run spread, not as the
+  uncertainty of a new test set. Rows whose epoch was chosen on the test set get none of
+  these (lsm.results.aggregate).
 """
 
 from __future__ import annotations
@@ -34,15 +37,15 @@ def bootstrap_ci(values: np.ndarray, level: float = CI_LEVEL, n_boot: int = N_BO
 
 
 def t_test_above(values: np.ndarray, chance: float) -> float:
-    """One-sided p-value of a one-sample t-test, H1: mean > chance (nan if n < 2, 1.0 if
-    every value equals chance exactly, 0.0 if every value equals a mean above it)."""
+    """One-sided p-value of a one-sample t-test, H1: mean > chance (nan if n < 2 or the
+    values do not vary: the t statistic is undefined)."""
     from scipy import stats
 
     v = np.asarray(values, dtype=np.float64)
     if v.size < 2 or not np.isfinite(chance):
         return float("nan")
     if np.all(v == v[0]):  # zero variance: the t statistic is undefined
-        return 0.0 if v[0] > chance else 1.0
+        return float("nan")
     return float(stats.ttest_1samp(v, chance, alternative="greater").pvalue)
 
 

@@ -133,6 +133,35 @@ def _batches(n: int, size: int) -> list[tuple[int, int]]:
     return [(i, starts[k + 1] if k + 1 < len(starts) else n) for k, i in enumerate(starts)]
 
 
+def _isolated(monitor: Callable[[PairModel], dict[str, float]], twin: PairModel
+              ) -> dict[str, float]:
+    """`monitor` on a copy of the model, without gradients, with torch's global random
+    state restored afterwards: whatever it does cannot reach training or selection."""
+    state = torch.random.get_rng_state()
+    try:
+        with torch.no_grad():
+            return dict(monitor(twin))
+    finally:
+        torch.random.set_rng_state(state)
+
+
+@torch.no_grad()
+def _with_training_statistics(model: PairModel, xa: dict[str, torch.Tensor],
+                              xb: dict[str, torch.Tensor], cfg: TrainConfig) -> PairModel:
+    """A copy of `model` in eval mode whose normalisation statistics are those of one pass
+    over the training pairs (as every trained epoch's are): without them the untrained
+    heads would see raw counts, a different architecture. The original is untouched."""
+    twin = copy.deepcopy(model)
+    twin.train()
+    for m in twin.modules():
+        if isinstance(m, nn.BatchNorm1d):
+            m.reset_running_stats()
+    n = xa["train"].shape[0]
+    for i, j in _batches(n, cfg.batch_size):
+        twin(xa["train"][i:j], xb["train"][i:j])
+    return twin.eval()
+
+
 def fit_pairs(model: PairModel, xa: dict[str, torch.Tensor], xb: dict[str, torch.Tensor],
               y: dict[str, np.ndarray], cfg: TrainConfig, seed: int,
               select: tuple[str, str] = ("a2b", "dot"),
@@ -145,9 +174,12 @@ def fit_pairs(model: PairModel, xa: dict[str, torch.Tensor], xb: dict[str, torch
 
     `monitor` (analysis only, e.g. test-set accuracy per epoch for the paper's selection
     rule): called on the model before training and after each epoch's validation, its
-    results go to ``PairFit.monitored``; it sees the model in eval mode after the epoch's
-    choice is made, and nothing it returns reaches training or selection (a test swaps
-    the monitored data and asserts identical weights, curves and choice)."""
+    results go to ``PairFit.monitored``. It runs after the epoch's choice is made, on a
+    copy of the model in eval mode, without gradients and with torch's random state
+    restored, so nothing it does reaches training or selection (tests/test_zs_power.py: a
+    hostile monitor and swapped test data leave weights, curves and choices identical).
+    At epoch 0 the copy's normalisation statistics come from one pass over the training
+    pairs, as after every trained epoch."""
     from lsm.training import _optimizer
 
     torch.set_num_threads(cfg.threads)
@@ -157,9 +189,8 @@ def fit_pairs(model: PairModel, xa: dict[str, torch.Tensor], xb: dict[str, torch
     res = PairFit(model=model, best_epoch=0, best_val=-1.0)
     best = copy.deepcopy(model.state_dict())
     n = ytr.shape[0]
-    if monitor is not None:
-        model.eval()
-        res.monitored.append(dict(monitor(model)))
+    if monitor is not None:  # epoch 0: the untrained heads, their statistics measured
+        res.monitored.append(_isolated(monitor, _with_training_statistics(model, xa, xb, cfg)))
     t0, t_monitor = time.perf_counter(), 0.0
     for epoch in range(1, cfg.epochs + 1):
         model.train()
@@ -189,7 +220,7 @@ def fit_pairs(model: PairModel, xa: dict[str, torch.Tensor], xb: dict[str, torch
             best = copy.deepcopy(model.state_dict())
         if monitor is not None:  # after the choice: it cannot feed it
             t_m = time.perf_counter()
-            res.monitored.append(dict(monitor(model)))
+            res.monitored.append(_isolated(monitor, copy.deepcopy(model).eval()))
             t_monitor += time.perf_counter() - t_m
     res.train_seconds = time.perf_counter() - t0 - t_monitor
     model.load_state_dict(best)

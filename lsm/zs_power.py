@@ -115,8 +115,9 @@ def rsa(fa: np.ndarray, ya: np.ndarray, fb: np.ndarray, yb: np.ndarray,
     out = {}
     for name, mask in (("rsa_seen_classes", ~has_unseen), ("rsa_unseen_classes", has_unseen)):
         x, y = ca[iu][mask], cb[iu][mask]
-        r = spearmanr(x, y).statistic if x.size >= 3 and x.std() > 0 and y.std() > 0 else 0.0
-        out[name] = float(r)
+        r = spearmanr(x, y).statistic if x.size >= 3 and x.std() > 0 and y.std() > 0 else np.nan
+        if np.isfinite(r):  # undefined (a degenerate matrix): no value, never a 0
+            out[name] = float(r)
     return out
 
 
@@ -168,8 +169,8 @@ def one_head(fa: dict[str, np.ndarray], fb: dict[str, np.ndarray], ya: dict[str,
             "n_seen": int(y["test_seen"].size), "n_unseen": int(y["test_unseen"].size)}
 
 
-def _records(res: dict[str, Any], seed: int, variant: str, metric: str, rule: PaperRule
-             ) -> tuple[list[dict[str, Any]], dict[str, float]]:
+def _records(res: dict[str, Any], seed: int, variant: str, metric: str, rule: PaperRule,
+             apply_rule: bool = True) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """The result's rows (every selection) and a count of paper-rule qualification."""
     mon = res["fit"].monitored
     seen = [m["test_seen"] for m in mon[1:]]
@@ -179,15 +180,15 @@ def _records(res: dict[str, Any], seed: int, variant: str, metric: str, rule: Pa
         SELECT_UNTRAINED: (mon[0]["test_seen"], mon[0]["test_unseen"]),
         SELECT_ORACLE: (seen[int(np.argmax(unseen))], max(unseen)),
     }
-    k = rule.pick(seen, unseen)
+    k = rule.pick(seen, unseen) if apply_rule else None
     picks[SELECT_PAPER] = None if k is None else (seen[k], unseen[k])
     out = [{"seed": seed, "variant": variant, "split": "val_seen", "metric": metric,
             "value": res["val_seen"], "unit": "%", "selection": SELECT_VAL},
            {"seed": seed, "variant": variant, "split": "train", "metric": "best_epoch",
             "value": res["fit"].best_epoch, "unit": "epoch", "selection": SELECT_VAL},
-           {"seed": seed, "variant": variant, "split": "train",
-            "metric": "paper_rule_runs_qualifying", "value": float(k is not None),
-            "unit": "fraction", "selection": SELECT_PAPER}]
+           *([{"seed": seed, "variant": variant, "split": "train",
+               "metric": "paper_rule_runs_qualifying", "value": float(k is not None),
+               "unit": "fraction", "selection": SELECT_PAPER}] if apply_rule else [])]
     for sel, v in picks.items():
         if v is None:
             continue
@@ -245,11 +246,14 @@ def power_run(
                             rot.get("n_splits"), int(rot.get("seed", 0)), unseen0) if rot else []
     rot_runs = set(rot.get("runs", []))
     n_rot_res, n_rot_heads = int(rot.get("n_reservoirs", 0)), int(rot.get("n_heads", 0))
-    if rot and (n_rot_res > n_res or n_rot_heads > n_heads):
-        raise ValueError("rotations may use at most the main runs' reservoirs and heads")
     # the configured split leads the rotation: its rows reuse the main runs' first
     # reservoirs and heads instead of retraining them
     first_is_main = bool(splits) and splits[0][1] == tuple(sorted(unseen0))
+    # every split's pairs exist before any encoding (a rotation can make a class seen
+    # that has too few training samples): the error names the rotation and the split
+    for s, u in [(seen0, unseen0), *splits]:
+        make_pairs(ya, yb, _spec(pairing, s, u), field=f"zeroshot/{dataset}/power/rotations "
+                   f"(unseen {'+'.join(map(str, u))}): n_{{train,val,test}}_pairs_per_class")
     records: list[dict[str, Any]] = []
     curves: list[dict[str, Any]] = []
     enc_keys = {name: (r["encoders"]["query"], r["encoders"]["gallery"]) for name, r in
@@ -289,7 +293,9 @@ def power_run(
                     seed = r + HEAD_SEED_STRIDE * h
                     res = one_head(fa, fb, ya, yb, _spec(pairing, s, u), run["params"],
                                    run["train"], pd_, seed, sel, f"zeroshot/{dataset}")
-                    recs, _ = _records(res, seed, variant, metric, rule)
+                    # the authors' thresholds are their LSM-CLIP script's (paper §3.4)
+                    recs, _ = _records(res, seed, variant, metric, rule,
+                                       run["params"].get("loss", "clip_soft") == "clip_soft")
                     records += [{**x, "model": run["model"]} for x in recs]
                     if i_split:  # a rotated split: its runs also go to the pooled row
                         records += [{**x, "model": run["model"],
