@@ -428,6 +428,16 @@ def zeroshot_run(
             curves += [{"seed": seed, "pd": pd_, "epoch": e + 1, "val_accuracy": v,
                         "train_loss": lo} for e, (v, lo) in enumerate(
                             zip(fit.val_curve, fit.train_loss, strict=True))]
+    if kind == "lsm":  # the RSA diagnostic per reservoir, before any head (lsm.zs_power)
+        from lsm.zs_power import _rsa_records
+
+        classes = sorted(spec.seen + spec.unseen)
+        for seed in seeds:
+            records += _rsa_records(da[f"test_s{seed}"], db[f"test_s{seed}"],
+                                    {"test": np.asarray(da["y_test"])},
+                                    {"test": np.asarray(db["y_test"])}, classes, spec.unseen,
+                                    seed, "reservoir features",
+                                    f"encoders of {model} {variant}, per-run seeds")
     source = "+".join(sorted({_meta(da, "data_source"), _meta(db, "data_source")}))
     doc = metrics_doc(experiment=experiment, dataset=dataset, model=model, variant=variant,
                       data_source=source, selection="val", records=records, run=run_name,

@@ -175,7 +175,13 @@ def test_zeroshot_run_records_costs_and_is_deterministic(demo, tmp_path):
     strip = [r for r in doc["records"] if r["metric"] != "train_seconds"]
     assert strip == [r for r in again["records"] if r["metric"] != "train_seconds"]
     recs = doc["records"]
-    assert {r["variant"] for r in recs} == {"software pd=8", "software pd=16"}
+    assert {r["variant"] for r in recs} == {"software pd=8", "software pd=16",
+                                            "encoders of LSM-CLIP software, per-run seeds"}
+    rsa = [r for r in recs if r["metric"].startswith("rsa_")]  # one pair per seed
+    assert sorted((r["seed"], r["metric"]) for r in rsa) == sorted(
+        (s, m) for s in (0, 1) for m in ("rsa_seen_classes", "rsa_unseen_classes"))
+    assert all(-1.0 <= r["value"] <= 1.0 and r["model"] == "RSA: reservoir features"
+               for r in rsa)
     top1 = [r for r in recs if r["metric"] == "a2i_top1_dot" and r["split"] == "test_unseen"]
     assert len(top1) == 4 and all(r["chance"] == 50.0 for r in top1)
     assert all(0.0 <= r["value"] <= 100.0 for r in top1)
