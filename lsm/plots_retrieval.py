@@ -22,6 +22,9 @@ def split_pd(variant: str) -> tuple[str, int | None]:
     return (m["base"], int(m["pd"])) if m else (variant, None)
 
 
+TSNE_MAX_POINTS = 600  # the map's points (a figure: about 10 s of t-SNE saved per job)
+
+
 def joint_embedding(emb: dict[str, np.ndarray], names: tuple[str, str], title: str,
                     data_source: str, path: str | Path, seed: int = 0) -> None:
     """t-SNE (scikit-learn) of the test embeddings of both modalities, seen and unseen
@@ -35,6 +38,10 @@ def joint_embedding(emb: dict[str, np.ndarray], names: tuple[str, str], title: s
             labels.append(emb[f"y_{split}"])
             mods.append(np.full(emb[f"y_{split}"].size, m))
     x, y, mod = np.concatenate(parts), np.concatenate(labels), np.concatenate(mods)
+    if len(x) > TSNE_MAX_POINTS:  # t-SNE is O(n log n) per iteration: a seeded subsample
+        keep = np.sort(np.random.default_rng(seed).choice(len(x), TSNE_MAX_POINTS,
+                                                          replace=False))
+        x, y, mod = x[keep], y[keep], mod[keep]
     x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     xy = TSNE(2, perplexity=min(30.0, (len(x) - 1) / 3), init="pca",
               random_state=seed).fit_transform(x)
@@ -52,8 +59,9 @@ def joint_embedding(emb: dict[str, np.ndarray], names: tuple[str, str], title: s
     ax.set(title=title, xticks=[], yticks=[])
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), title="class")
     fig.subplots_adjust(bottom=0.15)
-    _caption(fig, "t-SNE of L2-normalised test embeddings (first seed, first pd); black "
-             "rings: classes never seen in training.", [data_source])
+    _caption(fig, "t-SNE of L2-normalised test embeddings (first seed, first pd; at most "
+             f"{TSNE_MAX_POINTS} points, a seeded sample); black rings: classes never seen "
+             "in training.", [data_source])
     save(fig, path)
 
 

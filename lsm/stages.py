@@ -325,7 +325,11 @@ def encode_features(
     if workload_path:
         atomic.write_json(workload_path, metrics_doc(
             experiment="workload", dataset=encoder["dataset"], model=model,
-            variant=VARIANT[encoder["weights"]["source"]], data_source=source,
+            # the encoder's name keeps apart encoders of one dataset and weight source
+            # (the zero-shot encoders' consts differ from the supervised ones)
+            variant=(f"{VARIANT[encoder['weights']['source']]} ({encoder_name})"
+                     if encoder_name else VARIANT[encoder["weights"]["source"]]),
+            data_source=source,
             selection="none", records=records, encoder=encoder_name))
     atomic.write_json(provenance_path, provenance(
         params={"encoder": encoder_name, **encoder, "rram": rram}, seeds=seeds, device=device,

@@ -40,8 +40,9 @@ def test_encode_then_readout(frames, tmp_path, source, rram):
                                    workload_path=tmp_path / "w.json")
     assert set(stats["mean_spikes_per_neuron_step"]) == {0, 1}
     wl = json.loads((tmp_path / "w.json").read_text())
-    assert wl["experiment"] == "workload" and wl["variant"] == {"gaussian": "software",
-                                                                  "rram": "rram"}[source]
+    # the encoder's name in the variant: two encoders of one dataset stay two table rows
+    assert wl["experiment"] == "workload" and wl["variant"] == {"gaussian": "software (toy)",
+                                                                  "rram": "rram (toy)"}[source]
     doc = stages.supervised_run(
         out, "lsm_readout", {}, {"lr": 0.05, "epochs": 10, "batch_size": 16}, [0, 1],
         dataset="toy", model="LSM", variant="x", metrics_path=tmp_path / "m.json",
