@@ -120,8 +120,11 @@ def zeroshot_paragraph(df: pd.DataFrame) -> str:
             text += (f" With the authors' test-set rule (epochs with test-seen and test-unseen "
                      f"above their thresholds, best test-seen kept; {share} have such an "
                      f"epoch): {rule.mean:.1f} ± {rule.std:.1f} % (n = {int(rule.n_seeds)}).")
-        else:
+        elif len(q):
             text += f" No run has an epoch that passes the authors' test-set rule ({share})."
+        else:
+            text += (" (The authors' test-set rule is their LSM-CLIP script's; it is not "
+                     "applied to this model.)")
         best = by.get("best unseen epoch (test-selected)")
         if best is not None:
             text += f" The best test epoch, the ceiling of any test selection: {best.mean:.1f} %."

@@ -290,3 +290,17 @@ def test_config_checks():
     bad["zeroshot"]["audio_visual"]["power"]["n_reservoirs"] = 101  # seeds r + 100 h collide
     with pytest.raises(ConfigError):
         validate_config(bad)
+
+
+def test_report_paragraph_states_the_honest_number_the_rule_and_the_diagnostic(tmp_path):
+    from lsm.report import _headline, zeroshot_paragraph
+
+    table = aggregate([_run(tmp_path, _frames("a"), _frames("b"))])
+    text = zeroshot_paragraph(table)
+    assert "Selected on seen-class validation pairs" in text and "over 4 runs" in text
+    assert "95 % CI" in text and "p = " in text
+    assert "authors' test-set rule" in text and "Rotated unseen pairs" in text
+    assert "RSA" in text and "per-pair means" in text
+    # the headline keeps the honest per-run rows only: no power, rotation or RSA rows
+    head = _headline("zeroshot_synthetic", table)
+    assert head.empty or not head.variant.str.contains("reservoirs x|unseen|RSA").any()
