@@ -12,18 +12,15 @@ import numpy as np
 import pytest
 import torch
 
+# the same classes, per-class sample counts and pairing as the normalisation tests
+from test_zeroshot_normalisation import CLASSES, PAIRING, PER_CLASS, UNSEEN
+
 from lsm import zeroshot, zs_power
 from lsm.config import load_yaml_strict, validate_config
 from lsm.errors import ConfigError
 from lsm.results import STAT_COLUMNS, aggregate, metrics_doc
 from lsm.stats import binom_test_above, bootstrap_ci, t_test_above
 
-SEEN, UNSEEN = (1, 2, 3, 4, 5, 6, 7), (8, 9)
-CLASSES = SEEN + UNSEEN
-PER_CLASS = {"train": 5, "val": 3, "test": 5}
-PAIRING = {"seen": list(SEEN), "unseen": list(UNSEEN), "n_train_pairs_per_class": 4,
-           "n_val_pairs_per_class": 2, "n_test_pairs_per_class": 4,
-           "select": {"direction": "a2i", "similarity": "dot"}}
 ENC = {"dataset": "x", "n_res": 16, "decay": 0.9, "v_th": 1.0, "batch_size": 64,
        "weights": {"source": "gaussian", "const": 0.2, "sigma_g": 6.6, "mean_g": 0.0,
                    "weight_bits": 16}}
@@ -259,36 +256,34 @@ def _cfg():
     return load_yaml_strict("config/config.yaml")
 
 
-def test_config_checks():
-    cfg = validate_config(_cfg())
-    assert cfg["zeroshot"]["audio_visual"]["power"]["n_reservoirs"] >= 20
+def _set(path: str, value):
+    """A mutation of the default config: the value at a '/'-separated key path."""
+    def apply(cfg):
+        *head, last = path.split("/")
+        node = cfg
+        for k in head:
+            node = node[k]
+        node[last] = value(node[last]) if callable(value) else value
+    return apply
+
+
+PW = "zeroshot/audio_visual/power"
+
+
+@pytest.mark.parametrize("mutate,match", [
+    (_set(f"{PW}/runs", lambda r: [*r, "srnn_clip"]), "kind lsm"),
+    (_set(f"{PW}/rotations/n_reservoirs", 50), "rotations/n_reservoirs"),
+    (_set(f"{PW}/runs", ["nope"]), "not a run"),
+    (_set(f"{PW}/rotations/runs", ["lsm_clip_infonce"]), "not in power/runs"),
+    (_set(f"{PW}/rotations/n_unseen", 8), "n_unseen"),
+    (_set("zeroshot/bmi/power", {"runs": ["lsm_clip_software"]}), "enlarge"),
+    (_set(f"{PW}/n_reservoirs", 101), "n_reservoirs"),  # seeds r + 100 h would collide
+])
+def test_config_checks(mutate, match):
+    assert validate_config(_cfg())["zeroshot"]["audio_visual"]["power"]["n_reservoirs"] >= 20
     bad = _cfg()
-    bad["zeroshot"]["audio_visual"]["power"]["runs"].append("srnn_clip")
-    with pytest.raises(ConfigError, match="kind lsm"):
-        validate_config(bad)
-    bad = _cfg()
-    bad["zeroshot"]["audio_visual"]["power"]["rotations"]["n_reservoirs"] = 50
-    with pytest.raises(ConfigError, match="rotations/n_reservoirs"):
-        validate_config(bad)
-    bad = _cfg()
-    bad["zeroshot"]["audio_visual"]["power"]["runs"] = ["nope"]
-    with pytest.raises(ConfigError, match="not a run"):
-        validate_config(bad)
-    bad = _cfg()
-    bad["zeroshot"]["audio_visual"]["power"]["rotations"]["runs"] = ["lsm_clip_infonce"]
-    with pytest.raises(ConfigError, match="not in power/runs"):
-        validate_config(bad)
-    bad = _cfg()
-    bad["zeroshot"]["audio_visual"]["power"]["rotations"]["n_unseen"] = 8
-    with pytest.raises(ConfigError, match="n_unseen"):
-        validate_config(bad)
-    bad = _cfg()
-    bad["zeroshot"]["bmi"]["power"] = {"runs": ["lsm_clip_software"]}
-    with pytest.raises(ConfigError, match="enlarge"):
-        validate_config(bad)
-    bad = _cfg()
-    bad["zeroshot"]["audio_visual"]["power"]["n_reservoirs"] = 101  # seeds r + 100 h collide
-    with pytest.raises(ConfigError):
+    mutate(bad)
+    with pytest.raises(ConfigError, match=match):
         validate_config(bad)
 
 
