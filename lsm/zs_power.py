@@ -170,8 +170,8 @@ def one_head(fa: dict[str, np.ndarray], fb: dict[str, np.ndarray], ya: dict[str,
 
 
 def _records(res: dict[str, Any], seed: int, variant: str, metric: str, rule: PaperRule,
-             apply_rule: bool = True) -> tuple[list[dict[str, Any]], dict[str, float]]:
-    """The result's rows (every selection) and a count of paper-rule qualification."""
+             apply_rule: bool = True) -> list[dict[str, Any]]:
+    """The result's rows: every selection, and whether the paper's rule found an epoch."""
     mon = res["fit"].monitored
     seen = [m["test_seen"] for m in mon[1:]]
     unseen = [m["test_unseen"] for m in mon[1:]]
@@ -197,7 +197,7 @@ def _records(res: dict[str, Any], seed: int, variant: str, metric: str, rule: Pa
             out.append({"seed": seed, "variant": variant, "split": split, "metric": metric,
                         "value": float(val), "unit": "%", "chance": ch, "n_queries": n,
                         "selection": sel})
-    return out, {"qualifying": float(k is not None)}
+    return out
 
 
 def _encode_all(frames: dict[str, np.ndarray], encoder: dict[str, Any],
@@ -256,8 +256,11 @@ def power_run(
                    f"(unseen {'+'.join(map(str, u))}): n_{{train,val,test}}_pairs_per_class")
     records: list[dict[str, Any]] = []
     curves: list[dict[str, Any]] = []
-    enc_keys = {name: (r["encoders"]["query"], r["encoders"]["gallery"]) for name, r in
-                runs.items()}
+    def enc_key(enc: dict[str, Any]) -> str:  # one encoding per distinct encoder setting
+        return repr(sorted(enc.items()))
+
+    enc_keys = {name: (enc_key(r["encoders"]["query"]), enc_key(r["encoders"]["gallery"]))
+                for name, r in runs.items()}
     jobs = sum(n_heads * n_res + ((len(splits) - first_is_main) * n_rot_heads * n_rot_res
                                   if name in rot_runs else 0) for name in runs)
     bar = tqdm(total=jobs, desc=f"zero-shot power ({dataset})", unit="head")
@@ -268,14 +271,13 @@ def power_run(
         rsa_done: set[tuple[str, str]] = set()
         feats: dict[str, dict[str, np.ndarray]] = {}
         for name, run in runs.items():
-            for side, enc in zip(("a", "b"), enc_keys[name], strict=True):
-                key = repr(sorted(enc.items())) + side
-                if key not in feats:
-                    feats[key] = _encode_all(frames[side], enc, rram, r, device)
-            fa = feats[repr(sorted(enc_keys[name][0].items())) + "a"]
-            fb = feats[repr(sorted(enc_keys[name][1].items())) + "b"]
-            pair_key = (repr(sorted(enc_keys[name][0].items())),
-                        repr(sorted(enc_keys[name][1].items())))
+            for side, key, enc in zip(("a", "b"), enc_keys[name],
+                                      (run["encoders"]["query"], run["encoders"]["gallery"]),
+                                      strict=True):
+                if key + side not in feats:
+                    feats[key + side] = _encode_all(frames[side], enc, rram, r, device)
+            fa, fb = feats[enc_keys[name][0] + "a"], feats[enc_keys[name][1] + "b"]
+            pair_key = enc_keys[name]
             if pair_key not in rsa_done:  # RSA: once per reservoir pair
                 rsa_done.add(pair_key)
                 records += _rsa_records(fa["test"], fb["test"], ya, yb, classes, unseen0, r,
@@ -294,8 +296,8 @@ def power_run(
                     res = one_head(fa, fb, ya, yb, _spec(pairing, s, u), run["params"],
                                    run["train"], pd_, seed, sel, f"zeroshot/{dataset}")
                     # the authors' thresholds are their LSM-CLIP script's (paper §3.4)
-                    recs, _ = _records(res, seed, variant, metric, rule,
-                                       run["params"].get("loss", "clip_soft") == "clip_soft")
+                    recs = _records(res, seed, variant, metric, rule,
+                                    run["params"].get("loss", "clip_soft") == "clip_soft")
                     records += [{**x, "model": run["model"]} for x in recs]
                     if i_split:  # a rotated split: its runs also go to the pooled row
                         records += [{**x, "model": run["model"],
