@@ -289,19 +289,16 @@ def aggregate(docs: Iterable[dict[str, Any]], timing: bool = False,
         sources = set(g["data_source"])
         vals = g["value"].to_numpy()
         row = dict(zip(_KEYS, key, strict=True))
+        sel = g["selection"].iloc[0]
         # the paper's value stands beside our honest rows and beside its own rule's rows,
         # not beside the untrained heads or the best-test-epoch ceiling
-        pv = (None if g["selection"].iloc[0] in NO_PAPER_SELECTIONS else paper_value(*key))
+        pv = None if sel in NO_PAPER_SELECTIONS else paper_value(*key)
         chance = g["chance"].iloc[0] if g["chance"].notna().any() else np.nan
-        sel = g["selection"].iloc[0]
         # a value chosen on the test set (e.g. >= 85 by the rule's threshold) has no
         # sampling distribution a CI or a test against chance could describe
         test_selected = "test-selected" in sel
-        lo, hi = bootstrap_ci(vals) if not test_selected else (np.nan, np.nan)
-        if test_selected:
-            chance_p = np.nan
-        else:
-            chance_p = chance
+        lo, hi = (np.nan, np.nan) if test_selected else bootstrap_ci(vals)
+        chance_p = np.nan if test_selected else chance
         nq = g["n_queries"].dropna()
         row.update(
             ci95_low=lo, ci95_high=hi,
@@ -314,7 +311,7 @@ def aggregate(docs: Iterable[dict[str, Any]], timing: bool = False,
             n_seeds=int(vals.size),
             paper=pv if pv is not None else np.nan,
             data_source="+".join(sorted(sources)),
-            selection=g["selection"].iloc[0],
+            selection=sel,
             chance=chance,
             unit=g["unit"].iloc[0],
         )
