@@ -96,11 +96,13 @@ def test_end_to_end_supervised_models_and_cost(test_run):
 def test_end_to_end_workload_and_variability(test_run):
     wl = pd.read_csv(test_run / "results/tables/workload.csv")
     wl = wl[wl.dataset == "nmnist"]
+    # the variant names the encoder: encoders of one dataset and source stay apart
     get = {(r.variant, r.metric): r for r in wl.itertuples()}
-    assert get[("software", "dense_synops")].mean == 50 * (256 + 64) * 64
-    assert get[("software", "effective_synops")].mean < get[("software", "dense_synops")].mean
-    assert 0.0 < get[("rram", "activation_sparsity")].mean < 1.0
-    assert get[("software", "arrays")].mean == 1
+    sw, rram = "software (lsm_nmnist)", "rram (lsm_nmnist_rram)"
+    assert get[(sw, "dense_synops")].mean == 50 * (256 + 64) * 64
+    assert get[(sw, "effective_synops")].mean < get[(sw, "dense_synops")].mean
+    assert 0.0 < get[(rram, "activation_sparsity")].mean < 1.0
+    assert get[(sw, "arrays")].mean == 1
     var = pd.read_csv(test_run / "results/tables/variability.csv")
     assert set(var.model) == {"LSM-RRAM (nominal chip)", "LSM-RRAM (trained on ideal)",
                               "LSM-RRAM (variability-aware)"}
@@ -153,7 +155,8 @@ def test_end_to_end_datasets_qc(test_run):
 def test_end_to_end_zeroshot(test_run):
     res = test_run / "results"
     ret = pd.read_csv(res / "tables/zeroshot_audio_visual.csv")
-    top1 = ret[ret.metric == "a2i_top1_dot"]
+    power = ret[ret.variant.str.contains(", ")]  # the power analysis's rows (lsm.zs_power)
+    top1 = ret[(ret.metric == "a2i_top1_dot") & ~ret.index.isin(power.index)]
     models = set(zip(top1.model, top1.variant, strict=True))
     assert models == {("LSM-CLIP", "software pd=16"), ("LSM-CLIP", "software pd=32"),
                       ("LSM-Proto", "software pd=16"), ("SRNN-CLIP", "trainable pd=16")}
@@ -162,7 +165,17 @@ def test_end_to_end_zeroshot(test_run):
     assert set(t.data_source) == {"simulated"}
     assert set(t[t.split == "test_unseen"].chance) == {50.0}
     assert t[t.split == "test_seen"].chance.iloc[0] == pytest.approx(100 / 7)
-    assert set(ret.split) == {"val_seen", "test_seen", "test_unseen", "train"}
+    assert set(ret.split) == {"val_seen", "test_seen", "test_unseen", "train", "test"}  # test: RSA
+    honest = power[(power.model == "LSM-CLIP")
+                   & (power.variant == "software pd=16, 3 reservoirs x 2 heads")
+                   & (power.metric == "a2i_top1_dot") & (power.split == "test_unseen")]
+    by = honest.set_index("selection")
+    assert by.loc["val", "n_seeds"] == 6 and by.loc["val", "ci95_low"] <= by.loc["val", "mean"]
+    assert {"untrained head", "best unseen epoch (test-selected)"} <= set(by.index)
+    assert pd.isna(by.loc["best unseen epoch (test-selected)", "p_above_chance_t"])
+    assert set(ret[ret.metric.str.startswith("rsa_")].model) == {"RSA: input",
+                                                                "RSA: reservoir features"}
+    assert (res / "figures/zeroshot/audio_visual/power_unseen_by_selection.png").is_file()
     md = (res / "tables/zeroshot_audio_visual.md").read_text()
     assert "SIMULATED" in md
     cost = pd.read_csv(res / "tables/zeroshot_audio_visual_cost.csv")
