@@ -274,6 +274,15 @@ def _srnn_events(net: PairModel, xa: torch.Tensor, xb: torch.Tensor, fwd: float,
     return acs_a + acs_b + float(head_macs(net.head_a) + head_macs(net.head_b))
 
 
+def gather_pairs(x: dict[str, np.ndarray], pairs: dict[str, Any], side: str
+                 ) -> dict[str, torch.Tensor]:
+    """Per pair set (train, val, test_seen, test_unseen): one side's rows of its split,
+    float32 (`side` a: the query's indices, b: the gallery's)."""
+    return {name: torch.from_numpy(np.asarray(
+        x[p.split][p.idx_a if side == "a" else p.idx_b], dtype=np.float32))
+        for name, p in pairs.items()}
+
+
 def _check_inputs(kind: str, data: dict[str, np.ndarray], seed: int, path: str | Path
                   ) -> None:
     """What :func:`_inputs` reads, checked (:func:`lsm.stages.check_splits`): binary 3-D
@@ -375,12 +384,7 @@ def zeroshot_run(
         xa_np = _inputs(kind, da, seed, path_a, scale, checked=True)
         xb_np = _inputs(kind, db, seed, path_b, scale, checked=True)
 
-        def gather(x: dict[str, np.ndarray], which: str) -> dict[str, torch.Tensor]:
-            return {name: torch.from_numpy(np.asarray(
-                x[p.split][p.idx_a if which == "a" else p.idx_b], dtype=np.float32))
-                for name, p in pairs.items()}
-
-        xa, xb = gather(xa_np, "a"), gather(xb_np, "b")
+        xa, xb = gather_pairs(xa_np, pairs, "a"), gather_pairs(xb_np, pairs, "b")
         enc_dense = enc_events = 0.0
         if kind == "lsm" and workload_a and workload_b:
             # per-sample counts (the supervised stage's reader, for one sample): the

@@ -44,7 +44,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
 from lsm import atomic
@@ -54,7 +53,7 @@ from lsm.results import metrics_doc
 from lsm.retrieval import chance_topk, topk_accuracy
 from lsm.stages import SPLITS, _meta, check_binary, check_splits, load_npz, reservoir_encoder
 from lsm.training import TrainConfig
-from lsm.zeroshot import build_model, fit_pairs
+from lsm.zeroshot import build_model, fit_pairs, gather_pairs
 
 SELECT_VAL = "val"
 SELECT_PAPER = "paper_rule (test-selected)"
@@ -145,9 +144,7 @@ def one_head(fa: dict[str, np.ndarray], fb: dict[str, np.ndarray], ya: dict[str,
     """Train one head pair on the seen training pairs of `spec`; the per-epoch test
     accuracies (monitor, analysis only) and the validation-selected result."""
     pairs = make_pairs(ya, yb, spec, field=experiment)
-    x = {side: {name: torch.from_numpy(np.asarray(
-        f[p.split][p.idx_a if side == "a" else p.idx_b], dtype=np.float32))
-        for name, p in pairs.items()} for side, f in (("a", fa), ("b", fb))}
+    x = {"a": gather_pairs(fa, pairs, "a"), "b": gather_pairs(fb, pairs, "b")}
     y = {name: p.labels for name, p in pairs.items()}
     direction, sim = select
     net, _ = build_model("lsm", params, x["a"]["train"].shape[-1], x["b"]["train"].shape[-1],
