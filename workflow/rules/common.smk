@@ -231,6 +231,12 @@ def zs_run(zs, run):
     return config["zeroshot"][zs]["runs"][run]
 
 
+def zs_threads(zs, run):
+    """Cores a zero-shot job reserves: its training's torch threads (BPTT runs 2, heads 1),
+    so that 1-thread head runs share the machine instead of holding both cores."""
+    return int(config["readouts"][zs_run(zs, run)["train"]].get("threads", 1))
+
+
 def zs_inputs(zs, run):
     """Both sides' inputs: LSM features (+ workload) or frames (kind srnn)."""
     r, e = zs_run(zs, run), zs_cfg(zs)

@@ -3,6 +3,9 @@
 
 rule simulate_dataset:
     """Write a simulated dataset in the real on-disk format (MANIFEST.json is written last)."""
+    # every later job waits on the data: without a priority the scheduler filled both
+    # cores with the (cheap) BMI jobs first and started N-TIDIGITS 20 minutes in
+    priority: 10
     output:
         manifest="resources/datasets/{dataset}/simulated/MANIFEST.json",
     wildcard_constraints:
@@ -26,6 +29,7 @@ rule simulate_bmi:
     """The BMI session and both letter-image sets (font-disjoint, and the mixed-font
     ablation). The generator version is a parameter: a new simulator version reruns the
     job (Snakemake's params trigger) instead of silently reusing an older dataset."""
+    priority: 9
     output:
         manifest="resources/datasets/bmi/simulated/MANIFEST.json",
     params:
@@ -112,6 +116,7 @@ rule fetch_willett:
 
 rule frames:
     """Events -> binary frames; stratified (N-MNIST) or by-speaker (N-TIDIGITS) validation."""
+    priority: 10
     input:
         data=lambda wc: dataset_input(wc.dataset),
     output:

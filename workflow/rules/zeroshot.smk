@@ -41,7 +41,7 @@ rule train_zeroshot:
             "-r", "workload_a", dict(input.items()).get("wa", ""),
             "-r", "workload_b", dict(input.items()).get("wb", ""),
         ),
-    threads: 2
+    threads: lambda wc: zs_threads(wc.zs, wc.zsrun)
     log:
         "results/logs/train_zeroshot/{zs}/{zsrun}.log",
     benchmark:
@@ -93,6 +93,8 @@ rule figure_zeroshot:
 
 rule zeroshot_power:
     """Many reservoirs x heads, the paper's test-selected rule, rotated splits, RSA (notebook 06)."""
+    # one of the longest single-core jobs (minutes): started as soon as its frames exist
+    priority: 1
     input:
         nb=nb_path("06_zeroshot_power.ipynb"),
         frames_a=lambda wc: f"results/frames/{zs_cfg(wc.zs)['query']['frames']}.npz",
