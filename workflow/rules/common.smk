@@ -150,6 +150,11 @@ def dataset_of_run(run):
     return r["dataset"]
 
 
+def supervised_priority(run):
+    """Longest first (LPT on two cores): the BPTT baselines take minutes, readouts seconds."""
+    return {"rnn": 3, "srnn": 2}.get(run_cfg(run)["kind"], 1)
+
+
 def run_input(run):
     """Features of the run's encoder (lsm_readout) or the dataset's frames."""
     r = run_cfg(run)

@@ -29,6 +29,8 @@ rule simulate_bmi:
     """The BMI session and both letter-image sets (font-disjoint, and the mixed-font
     ablation). The generator version is a parameter: a new simulator version reruns the
     job (Snakemake's params trigger) instead of silently reusing an older dataset."""
+    # one worker (about 10 s): a 2-core job waits for both cores to be free, and once the
+    # long 1-core BPTT runs start that does not happen for minutes
     priority: 9
     output:
         manifest="resources/datasets/bmi/simulated/MANIFEST.json",
@@ -40,7 +42,7 @@ rule simulate_bmi:
             {k: v for k, v in sim_params("bmi").items() if k != "image_fonts"}
         ),
         generator=lambda wc: bmi_generator_version(),
-    threads: 2
+    threads: 1
     log:
         "results/logs/simulate_dataset/bmi.log",
     benchmark:

@@ -3,9 +3,9 @@
 
 rule train_supervised:
     """Train per seed; select the epoch on validation; test once; record training cost."""
-    # the longest jobs (BPTT baselines, minutes each): started first, so that none of
-    # them is left running alone at the end of a 2-core run
-    priority: 1
+    # the longest jobs (BPTT baselines, minutes each) first, so that none of them is left
+    # running alone at the end of a 2-core run
+    priority: lambda wc: supervised_priority(wc.run)
     input:
         nb=nb_path("02_supervised_readout.ipynb"),
         data=lambda wc: run_input(wc.run),
