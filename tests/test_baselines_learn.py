@@ -281,7 +281,11 @@ def test_tuning_grid_needs_both_axes_and_captions_follow_the_config():
     cfg = load_yaml_strict("config/config.yaml")
     assert "2 x 2 grid" in protocol_caption(validate_config(cfg))
     caption = protocol_caption(validate_config(cfg))
-    assert "early stopping after 8 epochs" in caption
+    patience = cfg["readouts"]["supervised"]["patience"]
+    assert f"early stopping after {patience} epochs" in caption
+    cfg["readouts"]["supervised"]["patience"] = patience + 3  # the caption follows the config
+    assert f"early stopping after {patience + 3} epochs" in protocol_caption(validate_config(cfg))
+    cfg["readouts"]["supervised"]["patience"] = patience
     assert "lr x 0.5 after 4 epochs" in caption and "AdamW (weight decay 0.05)" in caption
     cfg["supervised"]["tuning"] = {"grid": {"lr": [0.001]}}  # one axis: refused, not off
     with pytest.raises(ConfigError, match="batch_size"):
