@@ -254,7 +254,8 @@ def cmd_plot_cost_ratio(args: argparse.Namespace) -> int:
 def cmd_tuning(args: argparse.Namespace) -> int:
     from lsm.results import tuning_table
 
-    df = tuning_table(args.tuning, args.out, args.epoch_cap, args.patience)
+    df = tuning_table(args.tuning, args.out, args.epoch_cap, args.patience,
+                      (args.halving_min_epochs, args.halving_eta))
     print(f"wrote {args.out} ({len(df)} grid points) and {Path(args.out).with_suffix('.md')}")
     return 0
 
@@ -506,6 +507,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--epoch-cap", type=int, required=True)
     p.add_argument("--patience", type=int, required=True)
+    p.add_argument("--halving-min-epochs", type=int, default=0,
+                   help="the first rung of successive halving (0: none)")
+    p.add_argument("--halving-eta", type=int, default=2)
     p.set_defaults(func=cmd_tuning)
 
     p = rsub.add_parser("plot-zeroshot",

@@ -512,9 +512,24 @@ def _check_one_protocol(cfg: dict[str, Any]) -> None:
     patience, lr decay, optimiser and weight decay: lsm.protocol.BUDGET_KEYS): the
     comparison is fair only when every model gets the same."""
     sup = cfg.get("supervised", {})
-    if not sup.get("tuning", {}).get("grid"):
+    tuning = sup.get("tuning", {})
+    if not tuning.get("grid"):
+        if tuning.get("halving"):
+            raise ConfigError("supervised/tuning/halving", "is set without a grid to halve.",
+                              "add supervised/tuning/grid (lr and batch_size), or remove "
+                              "halving.")
         return
     from lsm.protocol import BUDGET_KEYS, run_budgets
+
+    cap = max((b[BUDGET_KEYS.index("epochs")] or 0 for b in run_budgets(cfg).values()),
+              default=0)
+    first = (tuning.get("halving") or {}).get("min_epochs", 0)
+    if cap and first >= cap:
+        raise ConfigError("supervised/tuning/halving/min_epochs",
+                          f"{first} is not below the epoch cap {cap}: every point would train "
+                          "to the cap before the first rung, so nothing is halved.",
+                          f"use a min_epochs below {cap} (e.g. {max(1, cap // 10)}), or remove "
+                          "halving.")
 
     seen: dict[tuple, str] = {}
     for name, budget in run_budgets(cfg).items():

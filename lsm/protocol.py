@@ -35,12 +35,31 @@ def protocol_caption(cfg: dict[str, Any]) -> str:
         opt_s = f"{'AdamW' if opt == 'adamw' else 'Adam'}" + (f" (weight decay {wd:g})"
                                                               if wd else "")
         g = sup["tuning"]["grid"]
+        sh = halving_phrase(*halving_setting(sup["tuning"]))
         return (f"Every model goes through one protocol: a {len(g['lr'])} x "
-                f"{len(g['batch_size'])} grid of lr x batch size on the first seed, {opt_s}, "
+                f"{len(g['batch_size'])} grid of lr x batch size on the first seed{sh}, "
+                f"{opt_s}, "
                 f"at most {cap} epochs, {stop}{decay}; the best validation point trains "
                 f"every seed (tuning.csv).")
     return ("No tuning grid: each run trains with its own readout settings (epochs and "
             "learning rate as configured).")
+
+
+def halving_setting(tuning: dict[str, Any] | None) -> tuple[int, int]:
+    """``(min_epochs, eta)`` of the grid's successive halving (lsm.tuning); (0, 2): none,
+    every point trains to its own end."""
+    h = (tuning or {}).get("halving") or {}
+    return int(h.get("min_epochs", 0)), int(h.get("eta", 2))
+
+
+def halving_phrase(min_epochs: int, eta: int) -> str:
+    """The successive-halving part of a caption ('' without halving)."""
+    if not min_epochs:
+        return ""
+    keep = "half" if eta == 2 else f"1/{eta}"
+    return (f" under successive halving (every point trains {min_epochs} epochs, the best "
+            f"{keep} by validation accuracy go on to {min_epochs * eta}, and so on until one "
+            f"is left; a survivor resumes where it paused)")
 
 
 def tuning_grid(tuning: dict[str, Any] | None) -> list[dict[str, Any]]:

@@ -376,11 +376,12 @@ def write_table(df: pd.DataFrame, csv_path: str | Path, title: str, caption: str
 
 
 TUNING_TABLE_COLUMNS = ["run", "dataset", "model", "variant", "seed", "lr", "batch_size",
-                        "val_accuracy", "best_epoch", "epochs_run", "chosen", "data_source"]
+                        "val_accuracy", "best_epoch", "epochs_run", "eliminated_at", "chosen",
+                        "data_source"]
 
 
 def tuning_table(paths: Iterable[str | Path], csv_path: str | Path, epoch_cap: int,
-                 patience: int) -> pd.DataFrame:
+                 patience: int, halving: tuple[int, int] = (0, 2)) -> pd.DataFrame:
     """The per-run tuning CSVs (``lsm.stages.supervised_run``) -> one table, CSV and
     Markdown, atomically: every grid point's validation accuracy, the epochs it ran and the
     chosen point. Validation only: the test split plays no part in any of these numbers."""
@@ -395,12 +396,17 @@ def tuning_table(paths: Iterable[str | Path], csv_path: str | Path, epoch_cap: i
     df = (pd.concat(frames, ignore_index=True) if frames
           else pd.DataFrame(columns=TUNING_TABLE_COLUMNS))
     shown = df.assign(chosen=np.where(df["chosen"].astype(bool), "**chosen**", ""),
-                      val_accuracy=df["val_accuracy"].map(lambda v: f"{v:.2f}"))
+                      val_accuracy=df["val_accuracy"].map(lambda v: f"{v:.2f}"),
+                      eliminated_at=df["eliminated_at"].map(
+                          lambda v: "" if pd.isna(v) else f"epoch {int(v)}"))
     stop = (f"early stopping after {patience} epochs without a validation gain" if patience
             else "no early stopping")
+    from lsm.protocol import halving_phrase
+
     caption = (f"Every supervised run goes through the same grid on its first seed (lr x "
-               f"batch size), at most {epoch_cap} epochs, {stop}; the best validation "
-               f"accuracy picks the point that then trains every seed. Validation split "
+               f"batch size){halving_phrase(*halving)}, at most {epoch_cap} epochs, {stop}; "
+               f"the best validation accuracy picks the point that then trains every seed "
+               f"(eliminated_at: the rung a point lost at). Validation split "
                f"only: test accuracy feeds no choice. "
                f"{data_caption(df['data_source'].astype(str))}" if len(df) else
                "No tuning grid in this configuration: every run trained with its own "

@@ -365,7 +365,8 @@ def _encode_cost(workload_path: str | Path | None, seed: int, n_samples: int,
 
 
 TUNING_COLUMNS = ["run", "dataset", "model", "variant", "seed", "lr", "batch_size",
-                  "val_accuracy", "best_epoch", "epochs_run", "chosen", "data_source"]
+                  "val_accuracy", "best_epoch", "epochs_run", "eliminated_at", "chosen",
+                  "data_source"]
 
 
 def supervised_run(
@@ -439,18 +440,31 @@ def supervised_run(
     grid = tuning_grid(tuning)
     tuning_rows, fitted_first = [], None
     if grid:
-        best = None
-        for i, point in enumerate(grid):
-            f = fit(seeds[0], {**train, **point})
+        halving = (tuning or {}).get("halving")
+        if halving:
+            from lsm.tuning import chosen_index, successive_halving
+
+            outcomes = successive_halving(grid, lambda point: fit(seeds[0], {**train, **point}),
+                                          min_epochs=int(halving["min_epochs"]),
+                                          eta=int(halving.get("eta", 2)))
+            chosen = chosen_index(outcomes)
+            fitted_first = outcomes[chosen].result
+            results = [(o.best_val_acc, o.best_epoch, o.epochs_run, o.eliminated_at)
+                       for o in outcomes]
+        else:  # the full grid: every point to its own end
+            fits = [fit(seeds[0], {**train, **point}) for point in grid]
+            # strict: ties keep the first point in grid order
+            chosen = max(range(len(fits)), key=lambda i: (fits[i].best_val_acc, -i))
+            fitted_first = fits[chosen]
+            results = [(f.best_val_acc, f.best_epoch, len(f.val_curve), None) for f in fits]
+        for i, (point, (val, best_epoch, run, eliminated)) in enumerate(zip(grid, results,
+                                                                          strict=True)):
             tuning_rows.append({"run": run_name, "dataset": dataset, "model": model,
                                 "variant": variant, "seed": seeds[0], **point,
-                                "val_accuracy": f.best_val_acc, "best_epoch": f.best_epoch,
-                                "epochs_run": len(f.val_curve), "chosen": False,
+                                "val_accuracy": val, "best_epoch": best_epoch,
+                                "epochs_run": run, "eliminated_at": eliminated,
+                                "chosen": i == chosen,
                                 "data_source": _meta(data, "data_source")})
-            if best is None or f.best_val_acc > best[0]:  # strict: ties keep the first
-                best = (f.best_val_acc, i, f)
-        _, chosen, fitted_first = best
-        tuning_rows[chosen]["chosen"] = True
         train = {**train, **grid[chosen]}
     for seed in seeds:
         fitted = (fitted_first if fitted_first is not None and seed == seeds[0]
@@ -498,6 +512,7 @@ def supervised_run(
         params={"run": run_name, "kind": kind, "params": params, "train": train,
                 "feature_scale": feature_scale,
                 "tuning": {"grid": grid, "tune_seed": seeds[0] if grid else None,
+                           "halving": (tuning or {}).get("halving") if grid else None,
                            "epoch_cap": train.get("epochs"), "patience": train.get("patience"),
                            "chosen": next(({k: r[k] for k in grid[0]} for r in tuning_rows
                                            if r["chosen"]), None)}},

@@ -10,11 +10,36 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
+
+
+class TrialPruned(Exception):
+    """Raised by an epoch hook to end a training run a tuner has pruned (lsm.tuning)."""
+
+
+# called after every epoch with (epoch, best validation accuracy so far); it may block
+# (a tuner pausing the run) or raise TrialPruned. Per thread: lsm.tuning runs each grid
+# point in its own thread.
+_EPOCH_HOOK: ContextVar[Callable[[int, float], None] | None] = ContextVar("epoch_hook",
+                                                                          default=None)
+
+
+@contextmanager
+def epoch_hook(hook: Callable[[int, float], None]) -> Iterator[None]:
+    """Call `hook(epoch, best_val_acc)` after every epoch of :func:`train_classifier`
+    within this block (this thread only)."""
+    token = _EPOCH_HOOK.set(hook)
+    try:
+        yield
+    finally:
+        _EPOCH_HOOK.reset(token)
 
 
 @dataclass(frozen=True)
@@ -116,6 +141,8 @@ def train_classifier(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray,
     res = TrainResult(model=model, best_epoch=0, best_val_acc=-1.0,
                       n_params=sum(p.numel() for p in model.parameters() if p.requires_grad))
     best_state = copy.deepcopy(model.state_dict())
+    hook = _EPOCH_HOOK.get()
+    paused = 0.0
     t0 = time.perf_counter()
     for epoch in range(1, cfg.epochs + 1):
         model.train()
@@ -141,8 +168,12 @@ def train_classifier(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray,
         if va > res.best_val_acc:  # strict: ties keep the earlier epoch
             res.best_val_acc, res.best_epoch = va, epoch
             best_state = copy.deepcopy(model.state_dict())
-        elif cfg.patience and epoch - res.best_epoch >= cfg.patience:
+        if hook is not None:  # a tuner may pause here, or prune the run (TrialPruned)
+            h0 = time.perf_counter()
+            hook(epoch, res.best_val_acc)
+            paused += time.perf_counter() - h0  # other runs' time, not this one's
+        if cfg.patience and epoch - res.best_epoch >= cfg.patience:
             break  # early stopping: `patience` epochs without a validation gain
-    res.train_seconds = time.perf_counter() - t0
+    res.train_seconds = time.perf_counter() - t0 - paused
     model.load_state_dict(best_state)
     return res

@@ -181,13 +181,13 @@ def frames(tmp_path):
     return path, data
 
 
-def _run(path, tmp_path, tag, kind="raw_readout", params=None):
+def _run(path, tmp_path, tag, kind="raw_readout", params=None, halving=None):
     out = {k: tmp_path / f"{tag}.{k}" for k in ("m", "c", "cm", "p", "t")}
     doc = stages.supervised_run(
         path, kind, params or {}, {"lr": 0.01, "epochs": 6, "batch_size": 32, "patience": 3},
         [0, 1], dataset="toy", model="M", variant="v", metrics_path=out["m"],
         curves_path=out["c"], confusion_path=out["cm"], provenance_path=out["p"],
-        tuning={"grid": {"lr": [0.0001, 0.01], "batch_size": [16, 48]}},
+        tuning={"grid": {"lr": [0.0001, 0.01], "batch_size": [16, 48]}, "halving": halving},
         tuning_path=out["t"], run_name="r")
     return doc, pd.read_csv(out["t"]), json.loads(out["p"].read_text()), out
 
@@ -206,18 +206,22 @@ def test_tuning_grid_picks_the_best_validation_point_and_records_it(frames, tmp_
     assert prov["params"]["train"]["lr"] == chosen["lr"]
 
 
-def test_test_split_feeds_no_choice(frames, tmp_path):
+@pytest.mark.parametrize("halving", [None, {"min_epochs": 2, "eta": 2}],
+                         ids=["full-grid", "successive-halving"])
+def test_test_split_feeds_no_choice(frames, tmp_path, halving):
     """Test frames scrambled: every tuning result, the chosen point, validation records
     and curves are identical; only the test accuracy moves."""
     path, data = frames
-    doc_a, tun_a, prov_a, out_a = _run(path, tmp_path, "a")
+    doc_a, tun_a, prov_a, out_a = _run(path, tmp_path, "a", halving=halving)
     rng = np.random.default_rng(9)
     scrambled = {**data, "x_test": (rng.random(data["x_test"].shape) < 0.5).astype(np.uint8),
                  "y_test": rng.permutation(data["y_test"])}
     path_b = tmp_path / "scrambled.npz"
     atomic.write_npz(path_b, **scrambled, data_source=np.array("simulated"),
                      generator_version=np.array("test-1"))
-    doc_b, tun_b, prov_b, out_b = _run(path_b, tmp_path, "b")
+    doc_b, tun_b, prov_b, out_b = _run(path_b, tmp_path, "b", halving=halving)
+    if halving:  # the halving ran: points were eliminated at its rungs
+        assert tun_a["eliminated_at"].notna().sum() == 3
     pd.testing.assert_frame_equal(tun_a, tun_b)
     assert prov_a["params"]["tuning"] == prov_b["params"]["tuning"]
     pd.testing.assert_frame_equal(pd.read_csv(out_a["c"]), pd.read_csv(out_b["c"]))
@@ -289,6 +293,15 @@ def test_tuning_grid_needs_both_axes_and_captions_follow_the_config():
     assert "lr x 0.5 after 4 epochs" in caption and "AdamW (weight decay 0.05)" in caption
     cfg["supervised"]["tuning"] = {"grid": {"lr": [0.001]}}  # one axis: refused, not off
     with pytest.raises(ConfigError, match="batch_size"):
+        validate_config(cfg)
+    cfg = load_yaml_strict("config/config.yaml")
+    assert "successive halving (every point trains 10 epochs" in protocol_caption(
+        validate_config(cfg))
+    cfg["supervised"]["tuning"]["halving"]["min_epochs"] = 100  # the cap: nothing to halve
+    with pytest.raises(ConfigError, match="not below the epoch cap 100"):
+        validate_config(cfg)
+    cfg["supervised"]["tuning"] = {"halving": {"min_epochs": 5}}
+    with pytest.raises(ConfigError, match="without a grid"):
         validate_config(cfg)
     test_cfg = validate_config(load_yaml_strict(".test/config/config.yaml"))
     assert protocol_caption(test_cfg).startswith("No tuning grid")

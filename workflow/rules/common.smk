@@ -11,7 +11,13 @@ from lsm.config import (
     validate_config,
 )
 from lsm.ratios import RATIO_METRICS
-from lsm.protocol import BUDGET_KEYS, protocol_caption, run_budgets, zeroshot_encoder_caption
+from lsm.protocol import (
+    BUDGET_KEYS,
+    halving_setting,
+    protocol_caption,
+    run_budgets,
+    zeroshot_encoder_caption,
+)
 
 # Notebooks live at the repository root, not under the working directory, so that
 # `--directory .test` still finds them (G5).

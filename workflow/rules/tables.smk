@@ -85,6 +85,8 @@ rule table_tuning:
     params:
         cap=tuning_budget("epochs"),
         patience=tuning_budget("patience"),
+        halving_min=halving_setting(config["supervised"]["tuning"])[0],
+        halving_eta=halving_setting(config["supervised"]["tuning"])[1],
     localrule: True
     log:
         "results/logs/table/tuning.log",
@@ -94,7 +96,9 @@ rule table_tuning:
         "../envs/lsm.yaml"
     shell:
         "lsm results tuning {input.tuning:q} --out {output.csv:q} "
-        "--epoch-cap {params.cap:q} --patience {params.patience:q} &> {log:q}"
+        "--epoch-cap {params.cap:q} --patience {params.patience:q} "
+        "--halving-min-epochs {params.halving_min:q} --halving-eta {params.halving_eta:q} "
+        "&> {log:q}"
 
 
 rule report_md:
