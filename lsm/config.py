@@ -465,12 +465,20 @@ def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
             raise ConfigError(f"encoders/{name}/dataset",
                               f"unknown frames '{enc['dataset']}'.",
                               f"{only_sim}use one of {sorted(frames)}.")
+    from lsm.models.registry import PluginError, model_input
+
     for name, run in cfg.get("supervised", {}).get("runs", {}).items():
-        if run["kind"] == "lsm_readout" and run.get("encoder") not in encoders:
+        try:
+            reads = model_input(run["kind"])
+        except PluginError as e:
+            raise ConfigError(f"supervised/runs/{name}/kind", f"{e}.",
+                              "name a built-in kind or an importable 'package.module:Class' "
+                              "(examples/new_baseline/README.md).") from None
+        if reads == "features" and run.get("encoder") not in encoders:
             raise ConfigError(f"supervised/runs/{name}/encoder",
                               f"unknown encoder '{run.get('encoder')}'.",
                               f"use one of {sorted(encoders)}.")
-        if run["kind"] != "lsm_readout" and run.get("dataset") not in datasets:
+        if reads == "frames" and run.get("dataset") not in datasets:
             raise ConfigError(f"supervised/runs/{name}/dataset",
                               f"unknown dataset '{run.get('dataset')}'.",
                               f"use one of {sorted(datasets)}.")
@@ -505,6 +513,22 @@ def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
                 raise ConfigError(f"datasets/{name}/{key}",
                                   f"folder '{ds[key]}' does not exist.",
                                   DATA_HELP.get(help_key, "point it at the extracted dataset."))
+
+
+def _zs_reads(key: str, zs: dict[str, Any]) -> dict[str, str]:
+    """Each zero-shot run's input (``features``: frozen encoders; ``frames``: trainable
+    ones), from the registry; a kind that does not resolve is a ConfigError."""
+    from lsm.models.registry import PluginError, zs_input
+
+    out = {}
+    for name, run in zs.get("runs", {}).items():
+        try:
+            out[name] = zs_input(run["kind"])
+        except PluginError as e:
+            raise ConfigError(f"{key}/runs/{name}/kind", f"{e}.",
+                              "name a built-in kind (lsm, srnn) or an importable "
+                              "'package.module:Class' encoder (examples/new_baseline).") from None
+    return out
 
 
 def _check_one_protocol(cfg: dict[str, Any]) -> None:
@@ -581,12 +605,13 @@ def _check_power(key: str, zs: dict[str, Any], encoders: dict, readouts: dict) -
                               f"variant {label} of another power run: their rows would merge.",
                               "list runs with distinct model or variant names.")
         labels.add(label)
-        if run.get("kind") == "lsm" and run.get("feature_scale") == "rates":
+        frozen = _zs_reads(key, zs)[name] == "features"
+        if frozen and run.get("feature_scale") == "rates":
             raise ConfigError(f"{key}/runs/{name}/feature_scale", "the power analysis feeds "
                               "spike counts (standardised in the heads), not rates.",
                               "use feature_scale standardized or counts, or leave the run "
                               "out of power/runs.")
-        for side in ("query", "gallery") if run.get("kind") == "lsm" else ():
+        for side in ("query", "gallery") if frozen else ():
             enc = run["encoders"][side]
             if enc in encoders and encoders[enc]["dataset"] != zs[side]["frames"]:
                 raise ConfigError(f"{key}/runs/{name}/encoders/{side}", f"encoder '{enc}' "
@@ -594,7 +619,7 @@ def _check_power(key: str, zs: dict[str, Any], encoders: dict, readouts: dict) -
                                   f"encodes the experiment's {side} frames "
                                   f"({zs[side]['frames']}).",
                                   "leave the run out of power/runs.")
-        if zs["runs"][name]["kind"] != "lsm":
+        if not frozen:
             raise ConfigError(f"{key}/power/runs/{i}", f"run '{name}' has kind "
                               f"'{zs['runs'][name]['kind']}'; the power analysis repeats "
                               "frozen-encoder runs (kind lsm) only.",
@@ -638,7 +663,10 @@ def _check_zeroshot(key: str, zs: dict[str, Any], frames: list[str], encoders: d
         raise ConfigError(f"{key}/select/direction",
                           f"'{zs['select']['direction']}' is not a direction of this pair.",
                           f"use one of {list(directions)}.")
+    reads = _zs_reads(key, zs)
     _check_power(key, zs, encoders, readouts)
+    from lsm.models.registry import zs_entry
+
     for name, run in zs["runs"].items():
         rk = f"{key}/runs/{name}"
         if run["train"] not in readouts:
@@ -658,8 +686,9 @@ def _check_zeroshot(key: str, zs: dict[str, Any], frames: list[str], encoders: d
                               f"{len(zs['seen'])} seen classes, as prototypical training "
                               "needs.", f"use a readout with a batch_size above "
                               f"{len(zs['seen'])} (the paper: the full set).")
+        sides_key = zs_entry(run["kind"]).params_key
         for side in ("query", "gallery"):
-            if run["kind"] == "lsm":
+            if reads[name] == "features":
                 enc = run.get("encoders", {}).get(side)
                 if enc not in encoders:
                     raise ConfigError(f"{rk}/encoders/{side}", f"unknown encoder '{enc}'.",
@@ -670,9 +699,11 @@ def _check_zeroshot(key: str, zs: dict[str, Any], frames: list[str], encoders: d
                                       f"encoder '{enc}' reads '{encoders[enc]['dataset']}', "
                                       f"but the {side} side is '{zs[side]['frames']}'.",
                                       "use an encoder of that dataset.")
-            elif side not in run.get("srnn", {}):
-                raise ConfigError(f"{rk}/srnn/{side}", "missing (kind srnn needs both sides).",
-                                  "give const (and n_res, decay, v_th) for query and gallery.")
+            elif side not in run.get(sides_key, {}):
+                raise ConfigError(f"{rk}/{sides_key}/{side}",
+                                  f"missing (kind {run['kind']} trains an encoder per side).",
+                                  "give the encoder's settings for query and gallery (srnn: "
+                                  "const, and n_res, decay, v_th).")
     for i, r in enumerate(zs["cost_ratios"]):
         for end in ("numerator", "denominator"):
             run = zs["runs"].get(r[end])

@@ -24,9 +24,9 @@ from lsm.crossbar import RRAMParams, RRAMWeightSource
 from lsm.errors import DataFormatError
 from lsm.protocol import tuning_grid
 from lsm.provenance import provenance
-from lsm.readout import ReadoutConfig
 from lsm.reservoir import GaussianWeightSource, LIFParams, encode
 from lsm.results import metrics_doc
+from lsm.training import TrainConfig
 from lsm.workload import UNITS as WORKLOAD_UNITS
 from lsm.workload import workload
 
@@ -392,11 +392,9 @@ def supervised_run(
     """
     import pandas as pd
 
-    from lsm.models import MODELS
+    from lsm.models.registry import resolve_model
 
-    if kind not in MODELS:
-        raise ValueError(f"unknown model kind {kind!r}; known: {sorted(MODELS)}")
-    cls = MODELS[kind]
+    cls = resolve_model(kind)
     data = load_npz(input_path, ("y_train", "y_val", "y_test"))
     check_labels(data, input_path)
     if cls.input != "features":
@@ -537,7 +535,7 @@ def crossbar_variability(
     check_binary(data, frames_path)
     lif = LIFParams(decay=encoder["decay"], v_th=encoder["v_th"])
     base = rram_params(encoder, rram)
-    rows = sweep(data, lif, base, encoder["n_res"], ReadoutConfig(**readout), axes, seeds,
+    rows = sweep(data, lif, base, encoder["n_res"], TrainConfig(**readout), axes, seeds,
                  encoder["batch_size"])
     n_classes = int(max(data["y_train"].max(), data["y_test"].max()) + 1)
     source = _meta(data, "data_source")

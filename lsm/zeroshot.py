@@ -51,7 +51,7 @@ from lsm import atomic
 from lsm.contrastive import PairLoss, head_macs, projection_head
 from lsm.cost import TrainingCost
 from lsm.errors import ConfigError, DataFormatError
-from lsm.models.srnn import LENS_PER_VTH, SRNNEncoder, encoder_events
+from lsm.models.registry import ZS_BUILTIN, build_zs_encoder, zs_entry, zs_input
 from lsm.pairing import PairSpec, make_pairs
 from lsm.provenance import provenance
 from lsm.results import metrics_doc
@@ -68,7 +68,7 @@ from lsm.stages import (
 )
 from lsm.training import TrainConfig
 
-KINDS = ("lsm", "srnn")
+KINDS = tuple(ZS_BUILTIN)  # the built-in kinds; plug-in encoders: lsm.models.registry
 EVAL_SPLITS = ("test_seen", "test_unseen")
 FEATURE_SCALES = ("standardized", "counts", "rates")
 DEFAULT_SCALE = "standardized"
@@ -238,23 +238,20 @@ def build_model(kind: str, params: dict[str, Any], n_a: int, n_b: int, t_a: int,
     :func:`_inputs`, or as rates for ``rates``)."""
     scale = params.get("feature_scale", DEFAULT_SCALE)
     _check_scale(scale)
+    entry = zs_entry(kind)
     torch.manual_seed(seed)
     gain_a = gain_b = 1.0
-    if kind == "lsm":
+    if entry.input == "features":  # frozen encoders: their spike counts arrive as input
         enc_a, enc_b, f_a, f_b, enc_macs = nn.Identity(), nn.Identity(), n_a, n_b, 0
-    elif kind == "srnn":
-        pa, pb = params["srnn"]["query"], params["srnn"]["gallery"]
-        # the surrogate's half-width scales with V_th, as for the supervised SRNNs
-        enc_a = SRNNEncoder(n_a, pa["n_res"], pa["decay"], pa["v_th"], pa["const"],
-                            lens=pa.get("lens") or LENS_PER_VTH * pa["v_th"])
-        enc_b = SRNNEncoder(n_b, pb["n_res"], pb["decay"], pb["v_th"], pb["const"],
-                            lens=pb.get("lens") or LENS_PER_VTH * pb["v_th"])
-        f_a, f_b = pa["n_res"], pb["n_res"]
+    else:  # trainable encoders, query side first (the order draws the same weights)
+        sides = params[entry.params_key]
+        enc_a = build_zs_encoder(kind, n_a, sides["query"])
+        enc_b = build_zs_encoder(kind, n_b, sides["gallery"])
+        f_a, f_b = enc_a.n_out, enc_b.n_out
         enc_macs = enc_a.forward_macs(t_a) + enc_b.forward_macs(t_b)
-        if scale != "rates":
-            gain_a, gain_b = float(t_a), float(t_b)
-    else:
-        raise ValueError(f"zero-shot kind must be one of {KINDS}, not {kind!r}")
+        if scale != "rates":  # rates -> spike counts over the T steps
+            gain_a = float(t_a) if getattr(enc_a, "output_is_rate", False) else 1.0
+            gain_b = float(t_b) if getattr(enc_b, "output_is_rate", False) else 1.0
     norm = scale == "standardized"
     head_a = projection_head(params["head"], f_a, pd, norm=norm)
     head_b = projection_head(params["head"], f_b, pd, norm=norm)
@@ -263,15 +260,21 @@ def build_model(kind: str, params: dict[str, Any], n_a: int, n_b: int, t_a: int,
             float(enc_macs + head_macs(head_a) + head_macs(head_b)))
 
 
-def _srnn_events(net: PairModel, xa: torch.Tensor, xb: torch.Tensor, fwd: float,
-                 kind: str) -> float:
-    """Event-driven operations of one training pair's forward pass for SRNN encoders: the
-    encoders' accumulates per input event and spike, the heads dense (:mod:`lsm.cost`)."""
-    if kind != "srnn":
+def _encoder_events(net: PairModel, xa: torch.Tensor, xb: torch.Tensor, fwd: float,
+                    kind: str) -> float:
+    """Event-driven operations of one training pair's forward pass with trainable
+    encoders: each encoder's ``event_ops`` (the SRNN's accumulates per input event and
+    spike; an encoder without it: its dense MACs), the heads dense (:mod:`lsm.cost`)."""
+    if zs_input(kind) == "features":
         return fwd
-    acs_a, _ = encoder_events(net.enc_a, xa)
-    acs_b, _ = encoder_events(net.enc_b, xb)
-    return acs_a + acs_b + float(head_macs(net.head_a) + head_macs(net.head_b))
+
+    def ops(enc: nn.Module, x: torch.Tensor) -> float:
+        if hasattr(enc, "event_ops"):
+            return float(enc.event_ops(x))
+        return float(enc.forward_macs(x.shape[1]))
+
+    return (ops(net.enc_a, xa) + ops(net.enc_b, xb)
+            + float(head_macs(net.head_a) + head_macs(net.head_b)))
 
 
 def gather_pairs(x: dict[str, np.ndarray], pairs: dict[str, Any], side: str
@@ -288,7 +291,7 @@ def _check_inputs(kind: str, data: dict[str, np.ndarray], seed: int, path: str |
     """What :func:`_inputs` reads, checked (:func:`lsm.stages.check_splits`): binary 3-D
     frames (srnn) or one seed's finite 2-D features (lsm), or a :class:`DataFormatError`
     naming the array."""
-    if kind == "srnn":
+    if zs_input(kind) == "frames":
         check_frames(data, path, kind)
         return
     for s in SPLITS:
@@ -309,7 +312,7 @@ def _inputs(kind: str, data: dict[str, np.ndarray], seed: int, path: str | Path,
     _check_scale(scale)
     if not checked:
         _check_inputs(kind, data, seed, path)
-    if kind == "srnn":
+    if zs_input(kind) == "frames":
         return {s: data[f"x_{s}"] for s in SPLITS}
     out = {}
     for s in SPLITS:
@@ -375,7 +378,8 @@ def zeroshot_run(
                           "1 pair per batch leaves the heads' standardisation (feature_scale "
                           "standardized) no batch statistics.",
                           "use a batch_size of at least 2, or feature_scale counts or rates.")
-    for seed in seeds if kind == "lsm" else seeds[:1]:  # all inputs, before any training
+    frozen = zs_input(kind) == "features"
+    for seed in seeds if frozen else seeds[:1]:  # all inputs, before any training
         _check_inputs(kind, da, seed, path_a)
         _check_inputs(kind, db, seed, path_b)
     records, curves = [], []
@@ -386,7 +390,7 @@ def zeroshot_run(
 
         xa, xb = gather_pairs(xa_np, pairs, "a"), gather_pairs(xb_np, pairs, "b")
         enc_dense = enc_events = 0.0
-        if kind == "lsm" and workload_a and workload_b:
+        if frozen and workload_a and workload_b:
             # per-sample counts (the supervised stage's reader, for one sample): the
             # training split's for the bill, the test split's for inference
             (dad, dae), (dbd, dbe) = (_encode_cost(workload_a, seed, 1),
@@ -400,20 +404,20 @@ def zeroshot_run(
                         for pd_ in proj_dims for k, u, v in (
                             ("dense", "MACs", dad * n_test_a + dbd * n_test_b),
                             ("events", "ACs", dae * n_test_a + dbe * n_test_b))]
-        t_a = xa["train"].shape[1] if kind == "srnn" else 0
-        t_b = xb["train"].shape[1] if kind == "srnn" else 0
+        t_a = 0 if frozen else xa["train"].shape[1]
+        t_b = 0 if frozen else xb["train"].shape[1]
         for pd_ in proj_dims:
             var = f"{variant} pd={pd_}"
             net, fwd = build_model(kind, params, xa["train"].shape[-1], xb["train"].shape[-1],
                                    t_a, t_b, pd_, seed)
-            events_init = _srnn_events(net, xa["train"], xb["train"], fwd, kind)
+            events_init = _encoder_events(net, xa["train"], xb["train"], fwd, kind)
             fit = fit_pairs(net, xa, xb, y, cfg, seed, (sel_dir, select[1]))
             cost = TrainingCost(sum(p.numel() for p in net.parameters() if p.requires_grad),
                                 fwd, cfg.epochs, int(y["train"].size), fit.optimizer_steps,
                                 fit.train_seconds, enc_dense, enc_events)
-            if kind == "srnn":  # spikes move in training: the initial and trained mean
+            if not frozen:  # spikes move in training: the initial and trained mean
                 cost.forward_events_per_sample = 0.5 * (
-                    events_init + _srnn_events(net, xa["train"], xb["train"], fwd, kind))
+                    events_init + _encoder_events(net, xa["train"], xb["train"], fwd, kind))
             tag = {"seed": seed, "variant": var}
             records.append({**tag, "split": "val_seen", "metric":
                             f"{select[0]}_top1_{select[1]}", "value": fit.best_val, "unit": "%"})
@@ -432,7 +436,7 @@ def zeroshot_run(
             curves += [{"seed": seed, "pd": pd_, "epoch": e + 1, "val_accuracy": v,
                         "train_loss": lo} for e, (v, lo) in enumerate(
                             zip(fit.val_curve, fit.train_loss, strict=True))]
-    if kind == "lsm":  # the RSA diagnostic per reservoir, before any head (lsm.zs_power)
+    if frozen:  # the RSA diagnostic per reservoir, before any head (lsm.zs_power)
         from lsm.zs_power import _rsa_records
 
         classes = sorted(spec.seen + spec.unseen)

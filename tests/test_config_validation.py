@@ -281,3 +281,35 @@ def test_a_window_named_like_another_experiment_is_an_error():
     cfg["zeroshot"]["bmi"]["unseen_window_scan"] = 4
     with pytest.raises(ConfigError, match=r"zeroshot/bmi/unseen_window_scan.*bmi_unseen_abcd"):
         validate_config(cfg)
+
+
+# --- plug-in kinds -------------------------------------------------------------------
+
+@pytest.mark.parametrize("where", ["supervised", "zeroshot"])
+def test_a_plugin_kind_that_does_not_import_stops_before_any_job(where, tmp_path, capsys):
+    """A plug-in kind is resolved at validation: the error names the run's kind key and
+    why (here: no such module), and `lsm config validate` exits non-zero without a
+    traceback."""
+    cfg = _cfg()
+    if where == "supervised":
+        cfg["supervised"]["runs"]["nmnist_raw"]["kind"] = "not_a_pkg.models:Nope"
+        key = "supervised/runs/nmnist_raw/kind"
+    else:
+        cfg["zeroshot"]["audio_visual"]["runs"]["srnn_clip"]["kind"] = "not_a_pkg.enc:Nope"
+        key = "zeroshot/audio_visual/runs/srnn_clip/kind"
+    with pytest.raises(ConfigError, match="cannot import module 'not_a_pkg") as e:
+        validate_config(cfg)
+    assert key in str(e.value)
+    f = tmp_path / "c.yaml"
+    f.write_text(yaml.safe_dump(cfg))
+    assert main(["config", "validate", str(f)]) != 0
+    err = capsys.readouterr().err
+    assert key in err and "Traceback" not in err
+
+
+def test_a_zero_shot_kind_must_be_an_encoder_that_reads_frames():
+    cfg = _cfg()
+    run = cfg["zeroshot"]["audio_visual"]["runs"]["srnn_clip"]
+    run["kind"] = "torch.nn:GRU"  # imports, but is not a plug-in encoder (no input)
+    with pytest.raises(ConfigError, match="declares input = 'frames'"):
+        validate_config(cfg)

@@ -18,6 +18,50 @@ def test_registry_names_every_model():
     assert MODELS["lsm_readout"].input == "features" and MODELS["srnn"].input == "frames"
 
 
+def test_the_registry_table_agrees_with_the_classes_and_the_schema():
+    """The workflow reads BUILTIN at start-up without importing the model code: each entry's
+    input and priority must be its class's, and the schema's enum must be the table."""
+    from pathlib import Path
+
+    import yaml
+
+    from lsm.models.registry import BUILTIN
+
+    for kind, entry in BUILTIN.items():
+        cls = MODELS[kind]
+        assert (cls.kind, cls.input, cls.priority) == (kind, entry.input, entry.priority)
+    schema = yaml.safe_load((Path(__file__).parents[1]
+                             / "workflow/schemas/config.schema.yaml").read_text())
+    kind = schema["$defs"]["supervised_run"]["properties"]["kind"]["anyOf"]
+    assert set(kind[0]["enum"]) == set(BUILTIN)
+
+
+def test_a_plugin_kind_resolves_from_the_path_and_bad_ones_say_why(tmp_path, monkeypatch):
+    from lsm.models.registry import PluginError, is_plugin, model_input, resolve_model
+
+    pkg = tmp_path / "myplug"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "m.py").write_text(
+        "from lsm.models.base import SupervisedModel\n"
+        "class Good(SupervisedModel):\n    input = 'features'\n    priority = 5\n"
+        "    def fit(self, *a):\n        raise NotImplementedError\n"
+        "class NoInput(SupervisedModel):\n    input = 'pixels'\n"
+        "    def fit(self, *a):\n        raise NotImplementedError\n"
+        "class NotAModel:\n    input = 'frames'\n")
+    monkeypatch.chdir(tmp_path)  # importable from the working directory
+    assert is_plugin("myplug.m:Good") and not is_plugin("rnn") and not is_plugin("a b:c")
+    assert model_input("myplug.m:Good") == "features"
+    assert resolve_model("myplug.m:Good").priority == 5
+    for kind, why in (("myplug.m:Missing", "has no 'Missing'"),
+                      ("nopkg.m:X", "cannot import module 'nopkg.m'"),
+                      ("myplug.m:NotAModel", "not a subclass"),
+                      ("myplug.m:NoInput", "declare input"),
+                      ("lstm", "unknown model kind 'lstm'")):
+        with pytest.raises(PluginError, match=why):
+            resolve_model(kind)
+
+
 def test_rect_surrogate_gradient():
     v = torch.tensor([-0.3, -0.2, 0.0, 0.1, 0.3], requires_grad=True)
     s = RectSpike.apply(v, 0.25)

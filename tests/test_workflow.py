@@ -278,15 +278,25 @@ def test_report_is_built_from_the_tables_and_renders(test_run):
 
 
 def test_a_model_added_through_config_reaches_every_table_and_the_report(test_run, tmp_path):
-    """The extension point: no code change, one config entry."""
+    """The extension points: one config entry for a built-in kind, and the plug-in example
+    (examples/new_baseline: a model class outside lsm/, named as "module:Class") with its
+    own config file, both with no edit under lsm/."""
     import yaml
 
     work = tmp_path / "dummy"
     shutil.copytree(test_run, work, ignore=shutil.ignore_patterns("*.html"))
+    # importable from the working directory, as the example's README says
+    shutil.copytree(REPO / "examples/new_baseline/new_baseline", work / "new_baseline")
     cfg = yaml.safe_load((work / "config" / "config.yaml").read_text())
     cfg["supervised"]["runs"]["nmnist_dummy"] = {
         "kind": "lsm_readout", "encoder": "lsm_nmnist", "readout": "linear",
         "model": "Dummy-Baseline", "variant": "config-only"}
+    plugin = yaml.safe_load((REPO / "examples/new_baseline/config.yaml").read_text())
+    for name, run in plugin["supervised"]["runs"].items():  # the tiny config's readout
+        cfg["supervised"]["runs"][name] = {**run, "readout": "linear"}
+    for name, run in plugin["zeroshot"]["audio_visual"]["runs"].items():
+        cfg["zeroshot"]["audio_visual"]["runs"][name] = {**run, "train": "heads",
+                                                         "proj_dims": [16]}
     cfg["zeroshot"]["audio_visual"]["runs"]["dummy_zs"] = {
         "kind": "lsm", "encoders": {"query": "lsm_ntidigits", "gallery": "lsm_nmnist"},
         "head": "TwoFC", "model": "Dummy-ZS", "proj_dims": [16], "train": "heads"}
@@ -295,9 +305,25 @@ def test_a_model_added_through_config_reaches_every_table_and_the_report(test_ru
     assert r.returncode == 0, r.stderr[-3000:]
     res = work / "results"
     for table in ("supervised", "training_cost", "timing"):
-        assert "Dummy-Baseline" in set(pd.read_csv(res / f"tables/{table}.csv").model), table
+        models = set(pd.read_csv(res / f"tables/{table}.csv").model)
+        assert {"Dummy-Baseline", "MLP on LSM features"} <= models, table
+    sup = pd.read_csv(res / "tables/supervised.csv")
+    mlp = sup[(sup.model == "MLP on LSM features") & (sup.metric == "accuracy")
+              & (sup.split == "test")]
+    assert len(mlp) == 1 and mlp["mean"].iloc[0] > 2 * mlp["chance"].iloc[0]  # it learned
+    cost = pd.read_csv(res / "tables/training_cost.csv")
+    enc = cost[(cost.model == "MLP on LSM features") & (cost.metric == "encode_macs_dense")]
+    assert len(enc) == 1 and enc["mean"].iloc[0] > 0  # billed the encoding, as the LSM row
     for table in ("zeroshot_audio_visual", "zeroshot_audio_visual_cost", "energy"):
         models = set(pd.read_csv(res / f"tables/{table}.csv").model)
         assert any("Dummy-ZS" in m for m in models), table
+    for table in ("zeroshot_audio_visual", "zeroshot_audio_visual_cost"):  # the plug-in
+        models = set(pd.read_csv(res / f"tables/{table}.csv").model)  # encoder (no energy:
+        assert "GRU-CLIP" in models, table                            # it is not an LSM)
+    zs = pd.read_csv(res / "tables/zeroshot_audio_visual_cost.csv")
+    gru = zs[(zs.model == "GRU-CLIP") & (zs.metric == "train_macs")]
+    assert len(gru) == 1 and gru["mean"].iloc[0] > 0  # its cost counted from forward_macs
     md = (res / "report.md").read_text()
-    assert "Dummy-Baseline" in md and "Dummy-ZS" in md
+    assert "Dummy-Baseline" in md and "Dummy-ZS" in md and "MLP on LSM features" in md
+    assert "GRU-CLIP" in md
+    assert (res / "figures/supervised/nmnist_mlp_learning_curves.png").stat().st_size > 0

@@ -5,11 +5,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from lsm.cost import TrainingCost
+
+if TYPE_CHECKING:  # annotations only: importing this module stays torch-free
+    from torch import nn
+
+    from lsm.training import TrainConfig, TrainResult
 
 
 @dataclass
@@ -32,6 +37,8 @@ class SupervisedModel(ABC):
 
     kind: ClassVar[str]
     input: ClassVar[str] = "frames"
+    # the workflow runs higher priorities first: give a model that trains for minutes > 1
+    priority: ClassVar[int] = 1
 
     def __init__(self, **params: Any) -> None:
         self.params = params
@@ -42,8 +49,11 @@ class SupervisedModel(ABC):
         """Train on train, select the epoch on val; never see test."""
 
 
-def fitted_from_training(model, res, cfg, forward_macs: float, n_train: int) -> Fitted:
-    """A :class:`Fitted` for a torch model trained by :func:`lsm.training.train_classifier`."""
+def fitted_from_training(model: nn.Module, res: TrainResult, cfg: TrainConfig,
+                         forward_macs: float, n_train: int) -> Fitted:
+    """A :class:`Fitted` for a torch model trained by :func:`lsm.training.train_classifier`:
+    `forward_macs` is one training sample's forward pass (trainable part), `n_train` the
+    training samples per epoch; the cost bills the epochs actually trained."""
     from lsm.readout import predict
 
     # the epochs actually trained (early stopping may end before the cap)

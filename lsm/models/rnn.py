@@ -48,6 +48,7 @@ def rnn_inputs(x: np.ndarray, n_bins: int | None, time_window: int | None) -> np
 
 class RNNClassifier(SupervisedModel):
     kind = "rnn"
+    priority = 3  # minutes of BPTT: scheduled first
 
     def fit(self, x_train, y_train, x_val, y_val, n_classes, seed) -> Fitted:
         p = self.params

@@ -61,6 +61,11 @@ class SRNNEncoder(nn.Module):
     `backend` picks the engine's implementation (``"auto"``: compiled CPU kernel on the
     CPU, torch ops elsewhere; see :func:`lsm.models.lif_bptt.lif_layer`)."""
 
+    # as a zero-shot encoder (lsm.models.registry.ZS_BUILTIN "srnn"): reads frames and
+    # returns spike rates (the zero-shot stage multiplies by T for counts)
+    input = "frames"
+    output_is_rate = True
+
     def __init__(self, n_in: int, n_res: int, decay: float, v_th: float, const: float,
                  lens: float = 0.25, sigma_g: float = 6.6, backend: Backend = "auto") -> None:
         super().__init__()
@@ -107,6 +112,21 @@ class SRNNEncoder(nn.Module):
 
     def forward_macs(self, time_steps: int) -> int:
         return recurrent_macs(self.w_in.shape[0], self.w_in.shape[1], time_steps)
+
+    @classmethod
+    def from_config(cls, n_in: int, *, n_res: int, decay: float, v_th: float, const: float,
+                    lens: float | None = None) -> SRNNEncoder:
+        """A zero-shot run's side (config ``srnn: {query|gallery: ...}``): the surrogate
+        half-width scales with V_th unless `lens` is given, as for the supervised SRNNs."""
+        return cls(n_in, n_res, decay, v_th, const, lens=lens or LENS_PER_VTH * v_th)
+
+    @property
+    def n_out(self) -> int:
+        return int(self.w_rec.shape[0])
+
+    def event_ops(self, x: np.ndarray | torch.Tensor) -> float:
+        """Event-driven accumulates of one sample's forward pass (:func:`encoder_events`)."""
+        return encoder_events(self, x)[0]
 
 
 class SRNN(nn.Module):
@@ -235,6 +255,7 @@ class SRNNClassifier(SupervisedModel):
     frames to this many bins first, the paper's per-model binning)."""
 
     kind = "srnn"
+    priority = 2  # minutes of BPTT: scheduled first
 
     def fit(self, x_train, y_train, x_val, y_val, n_classes, seed) -> Fitted:
         p = self.params
