@@ -1,0 +1,95 @@
+"""The files and folders of each dataset step (rules/data.smk), from the config.
+
+Simulated data lives under ``resources/datasets/<name>/simulated`` (written by a job,
+whose ``MANIFEST.json`` is the file later jobs wait for); real data is either a user
+folder (``data_dir``, ``willett_dir``, ``emnist_dir``) or downloaded under
+``resources/datasets/<name>/real``. Paths are relative to the working directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+Config = dict[str, Any]
+
+# the folder the N-MNIST download unpacks to (the other real datasets: .../real)
+_REAL_ROOTS = {"nmnist": "resources/datasets/nmnist/real/NMNIST"}
+
+
+def as_path(path: str | Path) -> str:
+    """A user path as a command argument: a relative one starting with '-' gets './' so
+    that no command reads it as an option."""
+    return f"./{path}" if str(path).startswith("-") else str(path)
+
+
+def dataset_root(cfg: Config, name: str) -> str:
+    """Folder the frames step reads (N-MNIST: Train/ and Test/; N-TIDIGITS: the .hdf5)."""
+    ds = cfg["datasets"][name]
+    if ds["source"] == "simulated":
+        return f"resources/datasets/{name}/simulated"
+    if ds.get("data_dir"):
+        return as_path(ds["data_dir"])
+    return _REAL_ROOTS.get(name, f"resources/datasets/{name}/real")
+
+
+def dataset_input(cfg: Config, name: str) -> str:
+    """Input of the frames step (a manifest written by a job, or the user folder)."""
+    ds = cfg["datasets"][name]
+    if ds["source"] == "simulated":
+        return f"resources/datasets/{name}/simulated/MANIFEST.json"
+    if ds.get("data_dir"):
+        return as_path(ds["data_dir"])
+    return f"resources/datasets/{name}/real/MANIFEST.json"
+
+
+def bmi_paths(cfg: Config) -> tuple[str, str, list[str]]:
+    """(singleLetters.mat, EMNIST folder, files the jobs wait for) of the BMI dataset."""
+    ds = cfg["datasets"]["bmi"]
+    if ds["source"] == "simulated":
+        base = "resources/datasets/bmi/simulated"
+        return f"{base}/singleLetters.mat", f"{base}/emnist", [f"{base}/MANIFEST.json"]
+    wdir = as_path(ds.get("willett_dir") or "resources/datasets/bmi/real/willett")
+    edir = as_path(ds.get("emnist_dir") or "resources/datasets/bmi/real/emnist")
+    mat = f"{wdir}/singleLetters.mat"
+    return mat, edir, [mat, f"{edir}/emnist-letters-test-labels-idx1-ubyte"]
+
+
+def bmi_emnist_dir(cfg: Config, image_fonts: str) -> str:
+    """The folder of the BMI letter images whose fonts follow `image_fonts` (disjoint or
+    mixed); the simulator writes both sets (lsm.sim.bmi_dataset.IMAGE_SETS), real EMNIST
+    is one."""
+    mat, emnist_dir, _ = bmi_paths(cfg)
+    if cfg["datasets"]["bmi"]["source"] != "simulated":
+        return emnist_dir
+    from lsm.sim.bmi_dataset import IMAGE_SETS
+
+    folder = next(f for f, rule in IMAGE_SETS.items() if rule == image_fonts)
+    return f"{Path(mat).parent}/{folder}"
+
+
+def bmi_generator_version() -> str:
+    """The BMI simulator's version (a params value: a new version reruns the job)."""
+    from lsm.sim.bmi_dataset import GENERATOR_VERSION
+
+    return GENERATOR_VERSION
+
+
+def qc_inputs(cfg: Config) -> list[str]:
+    """Every dataset's files, for the dataset QC notebook."""
+    files = [dataset_input(cfg, n) for n in ("nmnist", "ntidigits") if n in cfg["datasets"]]
+    if "bmi" in cfg["datasets"]:
+        files += bmi_paths(cfg)[2]
+    return files
+
+
+def qc_params(cfg: Config) -> dict[str, str]:
+    """The dataset QC notebook's paths ("" for a dataset the config leaves out)."""
+    p = {"nmnist_root": "", "ntidigits_path": "", "willett_path": "", "emnist_dir": ""}
+    if "nmnist" in cfg["datasets"]:
+        p["nmnist_root"] = dataset_root(cfg, "nmnist")
+    if "ntidigits" in cfg["datasets"]:
+        p["ntidigits_path"] = str(Path(dataset_root(cfg, "ntidigits"), "n-tidigits.hdf5"))
+    if "bmi" in cfg["datasets"]:
+        p["willett_path"], p["emnist_dir"], _ = bmi_paths(cfg)
+    return p
