@@ -162,9 +162,6 @@ class RRAMWeightSource:
 
     params: RRAMParams = RRAMParams()
 
-    def to_dict(self) -> dict:
-        return self.params.to_dict()
-
     def program(self, n_in: int, n_res: int, seed: int, ideal: bool = False) -> Crossbar:
         """The deployed chip of reservoir `seed` (the nominal one with ``ideal``, which
         also reads without noise)."""
@@ -180,6 +177,3 @@ class RRAMWeightSource:
 
     def sample(self, n_in: int, n_res: int, seed: int) -> ReservoirWeights:
         return self.program(n_in, n_res, seed).weights()
-
-    def with_params(self, **changes) -> RRAMWeightSource:
-        return RRAMWeightSource(replace(self.params, **changes))

@@ -14,9 +14,7 @@ from torch import nn
 
 from lsm.training import TrainConfig, TrainResult, predict_logits, train_classifier
 
-ReadoutConfig = TrainConfig  # the readout's settings are the shared training settings
-
-__all__ = ["ReadoutConfig", "TrainResult", "predict", "train_linear_readout"]
+__all__ = ["TrainResult", "predict", "train_linear_readout"]
 
 
 def train_linear_readout(

@@ -24,6 +24,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -131,7 +132,7 @@ def successive_halving(points: list[dict[str, Any]], fit: Callable[[dict[str, An
         raise ValueError(f"successive halving needs min_epochs >= 1 and eta >= 2, got "
                          f"{min_epochs} and {eta}")
     start = _rng_state()
-    trials = [_Trial(Outcome(i, p), (lambda p=p: fit(p)), start) for i, p in enumerate(points)]
+    trials = [_Trial(Outcome(i, p), partial(fit, p), start) for i, p in enumerate(points)]
     alive = list(trials)
     for rung in [*rungs(min_epochs, eta, len(points)), float("inf")]:
         for t in alive:

@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from lsm.crossbar import RRAMParams, RRAMWeightSource
-from lsm.readout import ReadoutConfig, predict, train_linear_readout
+from lsm.readout import predict, train_linear_readout
 from lsm.reservoir import LIFParams, encode
+from lsm.training import TrainConfig
 
 
 def axis_change(axis: str, value: float) -> dict[str, Any]:
@@ -45,7 +46,7 @@ def _acc(model, f: np.ndarray, y: np.ndarray) -> float:
 
 
 def sweep(data: dict[str, np.ndarray], lif: LIFParams, base: RRAMParams, n_res: int,
-          readout: ReadoutConfig, axes: dict[str, list[float]], seeds: list[int],
+          readout: TrainConfig, axes: dict[str, list[float]], seeds: list[int],
           batch_size: int = 500, progress: bool = True) -> list[dict[str, Any]]:
     """Per-seed records: ``{seed, axis, value, training, accuracy}`` (test, percent)."""
     from tqdm import tqdm

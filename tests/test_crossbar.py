@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from lsm.crossbar import RRAMParams, RRAMWeightSource, deploy, footprint, program_nominal
-from lsm.readout import ReadoutConfig
 from lsm.reservoir import LIFParams, encode
+from lsm.training import TrainConfig
 from lsm.variability import axis_change, sweep
 from lsm.workload import workload
 
@@ -111,7 +111,7 @@ def test_variability_sweep_zero_point_equals_nominal_and_faults_hurt():
     for name, sl in (("train", idx[:60]), ("val", idx[60:90]), ("test", idx[90:])):
         data[f"x_{name}"], data[f"y_{name}"] = x[sl], y[sl]
     rows = sweep(data, LIFParams(0.9, 1.0), RRAMParams(g_scale=0.05), 40,
-                 ReadoutConfig(lr=0.05, epochs=15, batch_size=20),
+                 TrainConfig(lr=0.05, epochs=15, batch_size=20),
                  {"p_stuck": [0.0, 0.5]}, seeds=[0], progress=False)
     acc = {(r["axis"], r["value"], r["training"]): r["accuracy"] for r in rows}
     nominal = acc[("none", 0.0, "nominal chip")]

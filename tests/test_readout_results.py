@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 
 from lsm.errors import DataFormatError
-from lsm.readout import ReadoutConfig, predict, train_linear_readout
+from lsm.readout import predict, train_linear_readout
 from lsm.results import COLUMNS, aggregate, metrics_doc, read_metrics, write_table
+from lsm.training import TrainConfig
 
 
 def _blobs(n, seed):
@@ -19,7 +20,7 @@ def _blobs(n, seed):
 def test_readout_learns_and_selects_on_validation():
     xtr, ytr = _blobs(300, 0)
     xva, yva = _blobs(100, 1)
-    res = train_linear_readout(xtr, ytr, xva, yva, 3, ReadoutConfig(lr=0.05, epochs=15), seed=0)
+    res = train_linear_readout(xtr, ytr, xva, yva, 3, TrainConfig(lr=0.05, epochs=15), seed=0)
     assert res.best_val_acc > 90
     assert res.best_epoch == int(np.argmax(res.val_curve)) + 1
     assert res.val_curve[res.best_epoch - 1] == max(res.val_curve)
@@ -33,7 +34,7 @@ def test_readout_learns_and_selects_on_validation():
 def test_readout_is_deterministic():
     xtr, ytr = _blobs(200, 0)
     xva, yva = _blobs(50, 1)
-    cfg = ReadoutConfig(lr=0.01, epochs=5, batch_size=32)
+    cfg = TrainConfig(lr=0.01, epochs=5, batch_size=32)
     a = train_linear_readout(xtr, ytr, xva, yva, 3, cfg, seed=5)
     b = train_linear_readout(xtr, ytr, xva, yva, 3, cfg, seed=5)
     assert a.val_curve == b.val_curve and a.train_loss == b.train_loss
