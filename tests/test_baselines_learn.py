@@ -295,7 +295,7 @@ def test_tuning_grid_needs_both_axes_and_captions_follow_the_config():
     with pytest.raises(ConfigError, match="batch_size"):
         validate_config(cfg)
     cfg = load_yaml_strict("config/config.yaml")
-    assert "successive halving (every point trains 10 epochs" in protocol_caption(
+    assert "successive halving (every point trains 20 epochs" in protocol_caption(
         validate_config(cfg))
     cfg["supervised"]["tuning"]["halving"]["min_epochs"] = 100  # the cap: nothing to halve
     with pytest.raises(ConfigError, match="not below the epoch cap 100"):
