@@ -1,4 +1,4 @@
-"""Brain-machine-interface inputs (`paper.md` §2.4): neural trials and letter images as
+"""Brain-machine-interface inputs (`docs/paper-notes.md` §2.4): neural trials and letter images as
 binary event frames, split for zero-shot training.
 
 * Neural: Willett's ``neuralActivityCube_<c>`` trials [201 bins of 10 ms, 192 channels],

@@ -41,7 +41,7 @@ DATA_HELP = {
               "holding emnist-letters-{train,test}-{images-idx3,labels-idx1}-ubyte.",
 }
 
-# Simulated sizes at (at least) the paper's scale (paper.md §2): used with paper_size.
+# Simulated sizes at (at least) the paper's scale (docs/paper-notes.md §2): used with paper_size.
 PAPER_SIM_SIZES = {
     "nmnist": {"n_train_per_class": 400, "n_test_per_class": 100},
     "ntidigits": {"n_train_speakers": 112, "n_test_speakers": 113},

@@ -1,4 +1,4 @@
-r"""Projection heads and the losses that align two modalities (`paper.md` §1.7, §1.9).
+r"""Projection heads and the losses that align two modalities (`docs/paper-notes.md` §1.7, §1.9).
 
 Heads map encoder features [N, F] to embeddings [N, pd]:
 
@@ -49,7 +49,7 @@ e.g. image), both [N, pd] with row i of each a pair, and the pair labels:
       loss = mean_i [ CE(L_i, Y_i) + CE(L^T_i, Y^T_i) ] / 2
 
 * ``infonce``: standard symmetric InfoNCE on cosine similarities, targets = identity;
-* ``clip_sup``: the label-supervised CLIP loss (`paper.md` §1.7, BTV): targets are all
+* ``clip_sup``: the label-supervised CLIP loss (`docs/paper-notes.md` §1.7, BTV): targets are all
   same-class pairs, row-normalised; logits = exp(s) * cos(A, B) with a learnable
   logit scale s initialised to log(1 / tau);
 * ``proto``: the prototypical-network loss. The batch is split per class into a support

@@ -1,4 +1,4 @@
-"""Cross-modal pairs for zero-shot retrieval (`paper.md` §2.3).
+"""Cross-modal pairs for zero-shot retrieval (`docs/paper-notes.md` §2.3).
 
 Two labelled datasets that share class ids (N-TIDIGITS digits 1-9 and N-MNIST digits 1-9
 use the same integers) are zipped class by class: the k-th sample of class c in modality

@@ -1,4 +1,4 @@
-"""The paper's reported numbers (`reference/paper.md` §4), keyed like our result rows.
+"""The paper's reported numbers (`docs/paper-notes.md` §4), keyed like our result rows.
 
 These are single-seed values selected on the *test* set by the original code; they are
 shown beside ours, labelled as the paper's, never mixed into our statistics.
@@ -22,7 +22,8 @@ PAPER_VALUES: dict[tuple[str, str, str, str, str, str], float] = {
     ("supervised", "ntidigits", "RNN", "trainable", "test", "accuracy"): 75.54,
 }
 
-# Zero-shot audio -> image retrieval, paper.md §4.2 (top-1, seen digits 1-7 / unseen 8-9).
+# Zero-shot audio -> image retrieval, docs/paper-notes.md §4.2 (top-1, seen digits 1-7 /
+# unseen 8-9).
 # The LSM-CLIP evaluation used the unnormalised dot product; the SRNN-CLIP and both
 # prototype evaluations L2-normalised the embeddings, so those are keyed to our cosine.
 _AV = "audio_visual"
@@ -45,7 +46,7 @@ for _model, _variant, _metric, _pd, _seen, _unseen in (
     for _split, _value in (("test_seen", _seen), ("test_unseen", _unseen)):
         PAPER_VALUES[("zeroshot", _AV, _model, f"{_variant} pd={_pd}", _split, _metric)] = _value
 
-# BMI neural -> letter image retrieval, paper.md §4.3 (top-1, cosine; 22 seen letters,
+# BMI neural -> letter image retrieval, docs/paper-notes.md §4.3 (top-1, cosine; 22 seen letters,
 # unseen s-v): LSM-CLIP T 0.5, pd 256, feature batch 1024; SRNN-CLIP pd 64, both directions.
 for _model, _variant, _metric, _seen, _unseen in (
     ("LSM-CLIP", "software pd=256", "n2v_top1_cos", 52.27, 70.83),
@@ -62,15 +63,17 @@ for _split, _value in (("test_seen", 48.93), ("test_unseen", 58.12)):
     PAPER_VALUES[("zeroshot", "bmi_unseen_abcd", "LSM-CLIP", "software T0.001 fb128 pd=256",
                   _split, "n2v_top1_cos")] = _value
 
-# Training-cost reductions, paper.md §4.4 (formula unknown; shown beside both MAC counts).
+# Training-cost reductions, docs/paper-notes.md §4.4 (formula unknown; shown beside both
+# MAC counts).
 for _num, _den, _value in (("SRNN-CLIP", "LSM-CLIP", 152.83), ("SRNN-Proto", "LSM-Proto", 393.07)):
     for _metric in ("ratio_total_macs_dense", "ratio_total_macs_events"):
         PAPER_VALUES[("zeroshot", _AV, f"{_num} / {_den}", "trainable / software pd=64",
                       "train", _metric)] = _value
 
 
-# Energy-efficiency gains over "cutting-edge digital hardware", paper.md §4.5 (baseline and
-# formula unknown): shown beside our ratio against every baseline, for the LSM-CLIP encoders.
+# Energy-efficiency gains over "cutting-edge digital hardware", docs/paper-notes.md §4.5
+# (baseline and formula unknown): shown beside our ratio against every baseline, for the
+# LSM-CLIP encoders.
 PAPER_ENERGY_RATIO: dict[tuple[str, str], float] = {
     ("audio_visual", "LSM-CLIP (software)"): 23.34,
     ("bmi", "LSM-CLIP (software)"): 160.0,
@@ -90,7 +93,7 @@ def paper_value(
     return PAPER_VALUES.get((experiment, dataset, model, m["base"], split, metric)) if m else v
 
 
-# Alternative values of rows above, from the authors' script comments (paper.md §4.1,
+# Alternative values of rows above, from the authors' script comments (docs/paper-notes.md §4.1,
 # §4.2): shown in the report next to the README values they differ from.
 # (dataset, model, setting, split, metric, value)
 PAPER_EXTRA: list[tuple[str, str, str, str, str, float]] = [

@@ -1,6 +1,6 @@
 """Event preprocessing: frozen dataclass transforms in tonic's style.
 
-The paper's N-MNIST input (`paper.md` §2.1): centre crop 34x34 -> 16x16 (pixels 9..24,
+The paper's N-MNIST input (`docs/paper-notes.md` §2.1): centre crop 34x34 -> 16x16 (pixels 9..24,
 tonic's CenterCrop), one polarity channel, T = 50 binary frames, flattened to 256 inputs
 per step. Frames are binary: a pixel is 1 in a bin if it fired at least once there.
 """

@@ -1,6 +1,6 @@
 """Trainable readouts on frozen reservoir features, with validation-only selection.
 
-The supervised readout (`paper.md` §1.6) is one linear layer, features -> classes,
+The supervised readout (`docs/paper-notes.md` §1.6) is one linear layer, features -> classes,
 trained with cross-entropy (:mod:`lsm.training`). The epoch is chosen by validation
 accuracy (ties: the earliest epoch); the test split is evaluated once, on that epoch's
 weights.

@@ -1,6 +1,6 @@
 r"""The liquid state machine: a fixed, random, recurrent layer of LIF neurons.
 
-Dynamics (`paper.md` §1.3; STBP-style discrete LIF, dimensionless units, one step per
+Dynamics (`docs/paper-notes.md` §1.3; STBP-style discrete LIF, dimensionless units, one step per
 input frame)::
 
     I_t = W_in^T x_t + W_rec^T s_{t-1}                 input current
@@ -76,7 +76,7 @@ def fit_grid(w: np.ndarray, weight_bits: int = 16) -> tuple[np.ndarray, int]:
 
 @dataclass(frozen=True)
 class GaussianWeightSource:
-    """Software model of the RRAM reservoir (`paper.md` §1.4).
+    """Software model of the RRAM reservoir (`docs/paper-notes.md` §1.4).
 
     Each weight is ``const * dG`` with the differential conductance
     ``dG ~ N(mean_g, sigma_g^2)`` in microsiemens (sigma_g ~ 6.6 uS, the sister code's

@@ -1,4 +1,4 @@
-r"""Cross-modal retrieval accuracy (`paper.md` §1.8) and its chance level.
+r"""Cross-modal retrieval accuracy (`docs/paper-notes.md` §1.8) and its chance level.
 
 Every query of modality A is scored against the whole gallery of modality B of the same
 split; the query is correct at top-k if any of its k best-scoring gallery items has the

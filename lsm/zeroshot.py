@@ -1,5 +1,5 @@
 """Zero-shot cross-modal retrieval: paired encoders + projection heads, trained on seen
-classes, evaluated on seen and unseen ones (`paper.md` §1.7-1.9, §2.3).
+classes, evaluated on seen and unseen ones (`docs/paper-notes.md` §1.7-1.9, §2.3).
 
 Two model families share everything but the encoders:
 
