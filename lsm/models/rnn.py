@@ -7,7 +7,8 @@ steps must pass through T tanh Jacobians (on 129 steps it vanished: the training
 at ln K for every epoch). Gradients are clipped to a global norm of ``clip_grad_norm``
 (default 1.0), the standard guard against exploding tanh-RNN gradients. ``n_bins``
 coarsens the frames first and ``time_window`` keeps only the first steps (the paper's
-N-TIDIGITS RNN: 50 bins, 30 steps; §2.2, §3.1)."""
+N-TIDIGITS RNN: 50 bins, 30 steps; §2.2, §3.1). ``loss``: ``ce`` (default) or ``mse`` to
+one-hot targets (the paper's N-MNIST RNN, §3.1)."""
 
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ class RNNClassifier(SupervisedModel):
         torch.manual_seed(seed)
         n_t, n_in = x_train.shape[1], x_train.shape[2]
         model = TanhRNN(n_in, p["n_hidden"], n_classes, p.get("readout", "mean"))
-        cfg = TrainConfig(**{"clip_grad_norm": p.get("clip_grad_norm", 1.0), **p["train"]})
+        cfg = TrainConfig(**{"clip_grad_norm": p.get("clip_grad_norm", 1.0), **p["train"],
+                             "loss": p.get("loss", "ce")})
         res = train_classifier(model, x_train, y_train, x_val, y_val, cfg, seed)
         fwd = recurrent_macs(n_in, p["n_hidden"], n_t) + linear_macs(p["n_hidden"], n_classes)
         fitted = fitted_from_training(model, res, cfg, fwd, x_train.shape[0])
