@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import ast
 import copy
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 from lsm.config import FRAME_CLASSES, class_ids, load_config, select_direction
 from lsm.energy import fc_head_macs
 from lsm.models.registry import model_input, zs_input
-from lsm.pipeline import data, runs, tables, targets
+from lsm.pipeline import data, paths, runs, tables, targets
 from lsm.protocol import protocol_caption, run_budgets, zeroshot_encoder_caption
 
 REPO = Path(__file__).resolve().parents[1]
@@ -491,3 +493,106 @@ def test_bmi_generator_version():
     from lsm.sim.bmi_dataset import GENERATOR_VERSION
 
     assert data.bmi_generator_version() == GENERATOR_VERSION
+
+
+# ------------------------------------------------------------------ paths (issue 17)
+
+# the wildcards a pattern may hold: the rules' (Snakefile wildcard_constraints and the
+# rules' own) and the two of log() and benchmark()
+RULE_WILDCARDS = {"dataset", "encoder", "run", "zs", "zsrun", "sim", "experiment"}
+# the rule files; no exception: none may spell a results or resources path, not even in a
+# comment (the onerror message of the Snakefile names paths.LOGS_DIR)
+RULE_FILES = [*sorted((REPO / "workflow/rules").glob("*.smk")), REPO / "workflow/Snakefile"]
+PATH_PREFIXES = ("results/", "resources/")
+
+
+def test_the_path_map_is_unique_and_under_results_or_resources():
+    pats = paths.PATTERNS
+    assert len(pats) > 50  # every pattern of the workflow, not a few
+    assert len(set(pats.values())) == len(pats), "two names for one pattern"
+    for name, pattern in pats.items():
+        assert pattern.startswith(PATH_PREFIXES), name
+        assert "//" not in pattern and not pattern.endswith("/"), name
+        wildcards = set(re.findall(r"\{(\w+)\}", pattern))
+        allowed = {"step", "name"} if name in ("LOG", "BENCHMARK") else RULE_WILDCARDS
+        assert wildcards <= allowed, (name, wildcards - allowed)
+
+
+def test_the_path_map_holds_every_path_constant_of_the_module():
+    """Every upper-case string of lsm.pipeline.paths is in the map but the file names."""
+    names = {k for k, v in vars(paths).items() if k.isupper() and isinstance(v, str)}
+    assert names - set(paths.PATTERNS) == {k for k in names if k.endswith("_NAME")}
+
+
+def test_every_pattern_is_used():
+    """No dead entry: each is named by a rule, another lsm.pipeline module, or paths.py."""
+    users = "".join(f.read_text() for f in RULE_FILES) + "".join(
+        f.read_text() for f in (REPO / "lsm/pipeline").glob("*.py") if f.name != "paths.py")
+    own = (REPO / "lsm/pipeline/paths.py").read_text()
+    for name in paths.PATTERNS:
+        used = re.search(rf"\bpaths\.{name}\b", users) or len(re.findall(rf"\b{name}\b", own)) > 1
+        assert used, name
+
+
+@pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.name)
+def test_rule_files_spell_no_results_path(path):
+    text = path.read_text()
+    for prefix in PATH_PREFIXES:
+        lines = [i + 1 for i, ln in enumerate(text.splitlines()) if prefix in ln]
+        assert not lines, f"{path.name} spells {prefix} on lines {lines}: use lsm.pipeline.paths"
+
+
+@pytest.mark.parametrize("module", sorted(p.name for p in (REPO / "lsm/pipeline").glob("*.py")
+                                          if p.name != "paths.py"))
+def test_pipeline_modules_spell_no_results_path(module):
+    """Their strings (docstrings aside) name the map's patterns instead of a path."""
+    tree = ast.parse((REPO / "lsm/pipeline" / module).read_text())
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                  if isinstance(n, ast.Module | ast.FunctionDef | ast.ClassDef) and n.body
+                  and isinstance(n.body[0], ast.Expr)
+                  and isinstance(n.body[0].value, ast.Constant)}
+    spelled = [n.lineno for n in ast.walk(tree)
+               if isinstance(n, ast.Constant) and isinstance(n.value, str)
+               and id(n) not in docstrings and any(p in n.value for p in PATH_PREFIXES)]
+    assert not spelled, f"lsm/pipeline/{module} spells a path on lines {spelled}"
+
+
+def test_fill_log_benchmark_and_matches():
+    assert paths.fill(paths.FRAMES, dataset="nmnist") == "results/frames/nmnist.npz"
+    # a value may hold a wildcard: the result is a pattern again
+    assert paths.fill(paths.TABLE_CSV, experiment="zeroshot_{zs}") == \
+        "results/tables/zeroshot_{zs}.csv"
+    with pytest.raises(KeyError):
+        paths.fill(paths.ZS_METRICS, zs="bmi")
+    assert paths.log("train_zeroshot", "{zs}/{zsrun}") == \
+        "results/logs/train_zeroshot/{zs}/{zsrun}.log"
+    assert paths.benchmark("frames", "bmi") == "results/benchmarks/frames/bmi.tsv"
+    assert paths.log("frames", "x").startswith(paths.LOGS_DIR + "/")
+    assert paths.both_tables("energy") == ["results/tables/energy.csv", "results/tables/energy.md"]
+    assert paths.matches(paths.ZS_FIG_PD, "results/figures/zeroshot/bmi/accuracy_vs_pd_dot.png")
+    assert not paths.matches(paths.ZS_FIG_PD, "results/figures/zeroshot/a/b/accuracy_vs_pd_dot.png")
+    assert not paths.matches(paths.ENERGY_FIG, paths.ENERGY_FIG + ".bak")
+
+
+def test_dataset_file_names_are_the_writers():
+    """The map's file names are those the dataset writers use."""
+    from lsm.atomic import MANIFEST
+    from lsm.sim.bmi_dataset import IMAGE_SETS, MAT_NAME
+
+    assert paths.MANIFEST_NAME == MANIFEST and paths.WILLETT_MAT_NAME == MAT_NAME
+    sim_bmi = paths.fill(paths.SIMULATED_DIR, dataset="bmi")
+    assert paths.SIMULATED_BMI_MAT == f"{sim_bmi}/{MAT_NAME}"
+    emnist = Path(paths.SIMULATED_BMI_EMNIST_DIR)
+    assert str(emnist.parent) == sim_bmi and IMAGE_SETS[emnist.name] == "disjoint"
+    real_bmi = paths.fill(paths.REAL_DIR, dataset="bmi")
+    assert Path(paths.WILLETT_DIR).parent == Path(paths.EMNIST_DIR).parent == Path(real_bmi)
+    assert Path(paths.NMNIST_REAL_ROOT).parent == Path(paths.fill(paths.REAL_DIR, dataset="nmnist"))
+
+
+def test_paths_imports_nothing_heavy():
+    code = ("import sys, lsm.pipeline.paths; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('torch', 'numpy', 'pandas', 'matplotlib', 'snakemake')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"

@@ -13,11 +13,13 @@ called (and is tested, tests/test_pipeline.py) on a config loaded with
   table's systems.
 - :mod:`lsm.pipeline.targets`: the workflow's final targets, table, timing and report
   inputs.
+- :mod:`lsm.pipeline.paths`: every results and resources path pattern, spelled once (the
+  rules and the modules above name them, none writes a path).
 
 Snakemake imports this package at start-up: it imports no torch, numpy, pandas or
 matplotlib at import time (a function that needs one imports it when called).
 """
 
-from lsm.pipeline import data, runs, tables, targets
+from lsm.pipeline import data, paths, runs, tables, targets
 
-__all__ = ["data", "runs", "tables", "targets"]
+__all__ = ["data", "paths", "runs", "tables", "targets"]

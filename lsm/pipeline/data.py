@@ -3,7 +3,8 @@
 Simulated data lives under ``resources/datasets/<name>/simulated`` (written by a job,
 whose ``MANIFEST.json`` is the file later jobs wait for); real data is either a user
 folder (``data_dir``, ``willett_dir``, ``emnist_dir``) or downloaded under
-``resources/datasets/<name>/real``. Paths are relative to the working directory.
+``resources/datasets/<name>/real``. Paths are relative to the working directory; the
+patterns are :mod:`lsm.pipeline.paths`'s.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from lsm.pipeline import paths
+from lsm.pipeline.paths import fill
+
 Config = dict[str, Any]
 
 # the folder the N-MNIST download unpacks to (the other real datasets: .../real)
-_REAL_ROOTS = {"nmnist": "resources/datasets/nmnist/real/NMNIST"}
+_REAL_ROOTS = {"nmnist": paths.NMNIST_REAL_ROOT}
 
 
 def as_path(path: str | Path) -> str:
@@ -27,32 +31,32 @@ def dataset_root(cfg: Config, name: str) -> str:
     """Folder the frames step reads (N-MNIST: Train/ and Test/; N-TIDIGITS: the .hdf5)."""
     ds = cfg["datasets"][name]
     if ds["source"] == "simulated":
-        return f"resources/datasets/{name}/simulated"
+        return fill(paths.SIMULATED_DIR, dataset=name)
     if ds.get("data_dir"):
         return as_path(ds["data_dir"])
-    return _REAL_ROOTS.get(name, f"resources/datasets/{name}/real")
+    return _REAL_ROOTS.get(name, fill(paths.REAL_DIR, dataset=name))
 
 
 def dataset_input(cfg: Config, name: str) -> str:
     """Input of the frames step (a manifest written by a job, or the user folder)."""
     ds = cfg["datasets"][name]
     if ds["source"] == "simulated":
-        return f"resources/datasets/{name}/simulated/MANIFEST.json"
+        return fill(paths.SIMULATED_MANIFEST, dataset=name)
     if ds.get("data_dir"):
         return as_path(ds["data_dir"])
-    return f"resources/datasets/{name}/real/MANIFEST.json"
+    return fill(paths.REAL_MANIFEST, dataset=name)
 
 
 def bmi_paths(cfg: Config) -> tuple[str, str, list[str]]:
     """(singleLetters.mat, EMNIST folder, files the jobs wait for) of the BMI dataset."""
     ds = cfg["datasets"]["bmi"]
     if ds["source"] == "simulated":
-        base = "resources/datasets/bmi/simulated"
-        return f"{base}/singleLetters.mat", f"{base}/emnist", [f"{base}/MANIFEST.json"]
-    wdir = as_path(ds.get("willett_dir") or "resources/datasets/bmi/real/willett")
-    edir = as_path(ds.get("emnist_dir") or "resources/datasets/bmi/real/emnist")
-    mat = f"{wdir}/singleLetters.mat"
-    return mat, edir, [mat, f"{edir}/emnist-letters-test-labels-idx1-ubyte"]
+        return (paths.SIMULATED_BMI_MAT, paths.SIMULATED_BMI_EMNIST_DIR,
+                [fill(paths.SIMULATED_MANIFEST, dataset="bmi")])
+    wdir = as_path(ds.get("willett_dir") or paths.WILLETT_DIR)
+    edir = as_path(ds.get("emnist_dir") or paths.EMNIST_DIR)
+    mat = f"{wdir}/{paths.WILLETT_MAT_NAME}"
+    return mat, edir, [mat, f"{edir}/{paths.EMNIST_LABELS_NAME}"]
 
 
 def bmi_emnist_dir(cfg: Config, image_fonts: str) -> str:

@@ -11,6 +11,8 @@ from typing import Any
 
 from lsm.config import FRAME_CLASSES, LETTER_FRAMES, class_ids, select_direction
 from lsm.models.registry import model_input, model_priority, zs_input
+from lsm.pipeline import paths
+from lsm.pipeline.paths import fill
 from lsm.protocol import BUDGET_KEYS, run_budgets
 
 Config = dict[str, Any]
@@ -42,15 +44,20 @@ def run_input(cfg: Config, run: str) -> str:
     """Features of the run's encoder (a features model) or the dataset's frames."""
     r = supervised_run(cfg, run)
     if reads_features(cfg, run):
-        return f"results/features/{r['encoder']}.npz"
-    return f"results/frames/{r['dataset']}.npz"
+        return fill(paths.FEATURES, encoder=r["encoder"])
+    return fill(paths.FRAMES, dataset=r["dataset"])
 
 
 def run_workload(cfg: Config, run: str) -> list[str]:
     """The encoder's workload document of a features run (none for a frames run)."""
     if reads_features(cfg, run):
-        return [f"results/metrics/workload/{supervised_run(cfg, run)['encoder']}.json"]
+        return [fill(paths.WORKLOAD, encoder=supervised_run(cfg, run)["encoder"])]
     return []
+
+
+def encoder_frames(cfg: Config, encoder: str) -> str:
+    """The frames file an encoder encodes (its dataset's)."""
+    return fill(paths.FRAMES, dataset=cfg["encoders"][encoder]["dataset"])
 
 
 def supervised_datasets(cfg: Config) -> list[str]:
@@ -97,19 +104,21 @@ def zs_threads(cfg: Config, zs: str, run: str) -> int:
 
 def zs_inputs(cfg: Config, zs: str, run: str) -> dict[str, str]:
     """Both sides' inputs: frozen encoders' features (+ workload) or frames (trainable)."""
-    r, e = zs_run(cfg, zs, run), zs_experiment(cfg, zs)
+    r = zs_run(cfg, zs, run)
     if zs_input(r["kind"]) == "features":
         enc = r["encoders"]
         return {
-            "a": f"results/features/{enc['query']}.npz",
-            "b": f"results/features/{enc['gallery']}.npz",
-            "wa": f"results/metrics/workload/{enc['query']}.json",
-            "wb": f"results/metrics/workload/{enc['gallery']}.json",
+            "a": fill(paths.FEATURES, encoder=enc["query"]),
+            "b": fill(paths.FEATURES, encoder=enc["gallery"]),
+            "wa": fill(paths.WORKLOAD, encoder=enc["query"]),
+            "wb": fill(paths.WORKLOAD, encoder=enc["gallery"]),
         }
-    return {
-        "a": f"results/frames/{e['query']['frames']}.npz",
-        "b": f"results/frames/{e['gallery']['frames']}.npz",
-    }
+    return {"a": zs_frames(cfg, zs, "query"), "b": zs_frames(cfg, zs, "gallery")}
+
+
+def zs_frames(cfg: Config, zs: str, side: str) -> str:
+    """The frames file a side ("query" or "gallery") of an experiment reads."""
+    return fill(paths.FRAMES, dataset=zs_experiment(cfg, zs)[side]["frames"])
 
 
 def zs_pairing(cfg: Config, zs: str) -> dict[str, Any]:

@@ -6,35 +6,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from lsm.pipeline import paths
+from lsm.pipeline.paths import both_tables, fill
 from lsm.pipeline.runs import supervised_datasets, zs_power
 from lsm.pipeline.tables import energy_systems
 
 Config = dict[str, Any]
 
-SUPERVISED_RUN_FIGURES = ("learning_curves", "confusion")
-ZEROSHOT_RUN_FIGURES = ("tsne", "similarity", "curves", "per_class", "examples")
-# the summary figures the report shows (per-run figures stay in results/figures/)
-REPORT_FIGURE_KEYS = ("accuracy_vs_", "sensitivity", "variability.png", "cost_ratio_vs_epochs",
-                      "reservoir_size")
-
-
-def _both(table: str) -> list[str]:
-    return [f"results/tables/{table}.{ext}" for ext in ("csv", "md")]
+# the figures of each run (patterns of lsm.pipeline.paths), in target order
+SUPERVISED_RUN_FIGURES = (paths.SUPERVISED_FIG_CURVES, paths.SUPERVISED_FIG_CONFUSION)
+ZEROSHOT_RUN_FIGURES = (paths.ZS_FIG_TSNE, paths.ZS_FIG_SIMILARITY, paths.ZS_FIG_CURVES,
+                        paths.ZS_FIG_PER_CLASS, paths.ZS_FIG_EXAMPLES)
+# the summary figures the report shows (per-run figures stay out)
+REPORT_FIGURES = (paths.VARIABILITY_FIG, paths.SUPERVISED_FIG_COST, paths.RESERVOIR_SIZE_FIG,
+                  paths.ZS_FIG_COST_RATIO, paths.ZS_FIG_PD, paths.ZS_FIG_COST, paths.ENERGY_FIG)
 
 
 def table_inputs(cfg: Config, experiment: str) -> list[str]:
     """The metrics documents table `experiment` aggregates; ValueError for an unknown one."""
     if experiment in ("supervised", "training_cost"):
-        return [f"results/metrics/supervised/{run}.json" for run in cfg["supervised"]["runs"]]
+        return [fill(paths.SUPERVISED_METRICS, run=run) for run in cfg["supervised"]["runs"]]
     if experiment == "workload":
-        return [f"results/metrics/workload/{enc}.json" for enc in cfg["encoders"]]
+        return [fill(paths.WORKLOAD, encoder=enc) for enc in cfg["encoders"]]
     if experiment == "variability":
-        return ["results/metrics/variability/variability.json"]
+        return [paths.VARIABILITY_METRICS]
     for zs, e in cfg["zeroshot"].items():
         if experiment in (f"zeroshot_{zs}", f"zeroshot_{zs}_cost"):
-            runs = [f"results/metrics/zeroshot/{zs}/{run}.json" for run in e["runs"]]
+            runs = [fill(paths.ZS_METRICS, zs=zs, zsrun=run) for run in e["runs"]]
             if zs_power(cfg, zs) and experiment == f"zeroshot_{zs}":
-                runs.append(f"results/metrics/zeroshot_power/{zs}.json")
+                runs.append(fill(paths.ZS_POWER_METRICS, zs=zs))
             return runs
     raise ValueError(f"no table named {experiment}")
 
@@ -43,7 +43,8 @@ def timing_inputs(cfg: Config) -> list[str]:
     """The per-run metrics documents (the power analysis's has no timing)."""
     out = table_inputs(cfg, "supervised") if cfg["supervised"]["runs"] else []
     for zs in cfg["zeroshot"]:
-        out += [p for p in table_inputs(cfg, f"zeroshot_{zs}") if "/zeroshot_power/" not in p]
+        power = fill(paths.ZS_POWER_METRICS, zs=zs)
+        out += [p for p in table_inputs(cfg, f"zeroshot_{zs}") if p != power]
     return out
 
 
@@ -57,13 +58,13 @@ def report_tables(cfg: Config) -> list[str]:
             names += [f"zeroshot_{zs}", f"zeroshot_{zs}_cost"]
     if energy_systems(cfg):
         names.append("energy")
-    return [f"results/tables/{n}.csv" for n in names]
+    return [fill(paths.TABLE_CSV, experiment=n) for n in names]
 
 
 def report_figures(cfg: Config) -> list[str]:
     """The summary figures among the final targets (per-run figures stay out)."""
     return [t for t in final_targets(cfg, report=False)
-            if t.endswith(".png") and any(k in t for k in REPORT_FIGURE_KEYS)]
+            if any(paths.matches(fig, t) for fig in REPORT_FIGURES)]
 
 
 def final_targets(cfg: Config, report: bool = True) -> list[str]:
@@ -72,38 +73,36 @@ def final_targets(cfg: Config, report: bool = True) -> list[str]:
     from lsm.sweep import plan as sweep_plan  # imports numpy and pandas: only when called
 
     runs = list(cfg["supervised"]["runs"])
-    targets = ["results/config.json"]
+    targets = [paths.CONFIG_JSON]
     if cfg["datasets"]:
-        targets += ["results/data_qc/calibration.json", "results/data_qc/summary.csv"]
+        targets += [paths.QC_CALIBRATION, paths.QC_SUMMARY]
     if cfg["encoders"]:
-        targets += _both("workload")
+        targets += both_tables("workload")
     if cfg["variability"]["encoder"]:
-        targets += ["results/tables/variability.csv", "results/figures/variability/variability.png"]
+        targets += [fill(paths.TABLE_CSV, experiment="variability"), paths.VARIABILITY_FIG]
     if runs:
-        targets += _both("supervised") + _both("training_cost") + _both("tuning")
-        targets += [f"results/figures/supervised/accuracy_vs_cost_{ds}.png"
-                    for ds in supervised_datasets(cfg)]
-        targets += [f"results/figures/supervised/{run}_{fig}.png"
-                    for run in runs for fig in SUPERVISED_RUN_FIGURES]
+        targets += both_tables("supervised") + both_tables("training_cost") + both_tables("tuning")
+        targets += [fill(paths.SUPERVISED_FIG_COST, dataset=ds) for ds in supervised_datasets(cfg)]
+        targets += [fill(fig, run=run) for run in runs for fig in SUPERVISED_RUN_FIGURES]
     for ds in sweep_plan(cfg):  # reservoir-size sweep (rules/sweep.smk)
-        targets += _both(f"reservoir_size_{ds}")
-        targets.append(f"results/figures/supervised/reservoir_size_{ds}.png")
+        targets += both_tables(f"reservoir_size_{ds}")
+        targets.append(fill(paths.RESERVOIR_SIZE_FIG, dataset=ds))
     for zs, e in cfg["zeroshot"].items():
         if not e["runs"]:
             continue
-        targets += _both(f"zeroshot_{zs}") + _both(f"zeroshot_{zs}_cost")
+        targets += both_tables(f"zeroshot_{zs}") + both_tables(f"zeroshot_{zs}_cost")
         if e["cost_ratios"]:
-            targets.append(f"results/figures/cost/{zs}_cost_ratio_vs_epochs.png")
+            targets.append(fill(paths.ZS_FIG_COST_RATIO, zs=zs))
         if e.get("power"):
-            targets.append(f"results/figures/zeroshot/{zs}/power_unseen_by_selection.png")
-        targets += [f"results/figures/zeroshot/{zs}/accuracy_vs_{what}_{sim}.png"
-                    for what in ("pd", "cost") for sim in ("dot", "cos")]
-        targets += [f"results/figures/zeroshot/{zs}/{run}_{fig}.png"
+            targets.append(fill(paths.ZS_POWER_FIG, zs=zs))
+        targets += [fill(fig, zs=zs, sim=sim)
+                    for fig in (paths.ZS_FIG_PD, paths.ZS_FIG_COST) for sim in ("dot", "cos")]
+        targets += [fill(fig, zs=zs, zsrun=run)
                     for run in e["runs"] for fig in ZEROSHOT_RUN_FIGURES]
     if energy_systems(cfg):
-        targets += [*_both("energy"), "results/figures/energy/sensitivity.png"]
+        targets += [*both_tables("energy"), paths.ENERGY_FIG]
     if timing_inputs(cfg):
-        targets += _both("timing")
+        targets += both_tables("timing")
     if report and report_tables(cfg):
-        targets.append("results/report.md")
+        targets.append(paths.REPORT)
     return targets

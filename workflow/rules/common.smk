@@ -1,13 +1,15 @@
 # Shared set-up: config validation (before any job starts), path and shell helpers, and
 # thin wrappers that pass the validated config to the domain logic in lsm.pipeline
-# (pure functions of the config, tested in tests/test_pipeline.py).
+# (pure functions of the config, tested in tests/test_pipeline.py). Every results and
+# resources path a rule names is a pattern of lsm.pipeline.paths (`paths.FEATURES`,
+# `paths.fill(paths.FRAMES, dataset=...)`, `paths.log(step, name)`): no rule spells one.
 import functools
 import json
 import shlex
 from pathlib import Path
 
 from lsm.config import load_yaml_strict, select_direction, simulation_params, validate_config
-from lsm.pipeline import data, runs, tables, targets
+from lsm.pipeline import data, paths, runs, tables, targets
 from lsm.protocol import halving_setting
 
 # Notebooks live at the repository root, not under the working directory, so that
@@ -18,7 +20,7 @@ REPO = Path(workflow.current_basedir).parents[1]
 # the schema with its defaults, strict YAML (a duplicate key is an error, not "last one
 # wins"), no quote or control character in any value, cross references, existing data
 # folders; zero-shot window scans are expanded. The jobs see exactly this dict, and
-# results/config.json records it.
+# rule effective_config records it (paths.CONFIG_JSON).
 for _f in [*workflow.configfiles, *workflow.overwrite_configfiles]:
     load_yaml_strict(_f)
 _validated = validate_config(dict(config))
@@ -88,6 +90,7 @@ dataset_of_run = with_config(runs.dataset_of_run)
 supervised_priority = with_config(runs.supervised_priority)
 run_input = with_config(runs.run_input)
 run_workload = with_config(runs.run_workload)
+encoder_frames = with_config(runs.encoder_frames)
 variability_encoder = with_config(runs.variability_encoder)
 tuning_budget = with_config(runs.tuning_budget)
 
@@ -96,6 +99,7 @@ zs_cfg = with_config(runs.zs_experiment)
 zs_run = with_config(runs.zs_run)
 zs_threads = with_config(runs.zs_threads)
 zs_inputs = with_config(runs.zs_inputs)
+zs_frames = with_config(runs.zs_frames)
 zs_pairing = with_config(runs.zs_pairing)
 zs_run_params = with_config(runs.zs_run_params)
 zs_power = with_config(runs.zs_power)

@@ -7,7 +7,7 @@ rule simulate_dataset:
     # cores with the (cheap) BMI jobs first and started N-TIDIGITS 20 minutes in
     priority: 10
     output:
-        manifest="resources/datasets/{dataset}/simulated/MANIFEST.json",
+        manifest=paths.SIMULATED_MANIFEST,
     wildcard_constraints:
         dataset="nmnist|ntidigits",
     params:
@@ -15,9 +15,9 @@ rule simulate_dataset:
         sim=lambda wc: as_json(sim_params(wc.dataset)),
     threads: 2
     log:
-        "results/logs/simulate_dataset/{dataset}.log",
+        paths.log("simulate_dataset", "{dataset}"),
     benchmark:
-        "results/benchmarks/simulate_dataset/{dataset}.tsv"
+        paths.benchmark("simulate_dataset", "{dataset}")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -33,7 +33,7 @@ rule simulate_bmi:
     # long 1-core BPTT runs start that does not happen for minutes
     priority: 9
     output:
-        manifest="resources/datasets/bmi/simulated/MANIFEST.json",
+        manifest=paths.fill(paths.SIMULATED_MANIFEST, dataset="bmi"),
     params:
         out=lambda wc, output: parent(output.manifest),
         # image_fonts picks one of the two letter-image sets the simulator always writes
@@ -44,9 +44,9 @@ rule simulate_bmi:
         generator=lambda wc: bmi_generator_version(),
     threads: 1
     log:
-        "results/logs/simulate_dataset/bmi.log",
+        paths.log("simulate_dataset", "bmi"),
     benchmark:
-        "results/benchmarks/simulate_dataset/bmi.tsv"
+        paths.benchmark("simulate_dataset", "bmi")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -57,7 +57,7 @@ rule simulate_bmi:
 rule fetch_dataset:
     """Download N-MNIST (through tonic) or n-tidigits.hdf5, md5-checked."""
     output:
-        manifest="resources/datasets/{dataset}/real/MANIFEST.json",
+        manifest=paths.REAL_MANIFEST,
     params:
         out=lambda wc, output: parent(output.manifest),
     wildcard_constraints:
@@ -65,9 +65,9 @@ rule fetch_dataset:
     localrule: True
     retries: 3
     log:
-        "results/logs/fetch_dataset/{dataset}.log",
+        paths.log("fetch_dataset", "{dataset}"),
     benchmark:
-        "results/benchmarks/fetch_dataset/{dataset}.tsv"
+        paths.benchmark("fetch_dataset", "{dataset}")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -77,7 +77,7 @@ rule fetch_dataset:
 rule fetch_emnist:
     """EMNIST gzip.zip (md5-checked) -> the four letters IDX files."""
     output:
-        labels="resources/datasets/bmi/real/emnist/emnist-letters-test-labels-idx1-ubyte",
+        labels=paths.EMNIST_LABELS,
     params:
         out=lambda wc, output: parent(output.labels),
         src=lambda wc: as_json(
@@ -86,9 +86,9 @@ rule fetch_emnist:
     localrule: True
     retries: 3
     log:
-        "results/logs/fetch_emnist/emnist.log",
+        paths.log("fetch_emnist", "emnist"),
     benchmark:
-        "results/benchmarks/fetch_emnist/emnist.tsv"
+        paths.benchmark("fetch_emnist", "emnist")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -98,7 +98,7 @@ rule fetch_emnist:
 rule fetch_willett:
     """Willett's Dryad archive (checksummed) -> singleLetters.mat of t5.2019.05.08."""
     output:
-        mat="resources/datasets/bmi/real/willett/singleLetters.mat",
+        mat=paths.WILLETT_MAT,
     params:
         out=lambda wc, output: parent(output.mat),
         src=lambda wc: as_json(
@@ -107,9 +107,9 @@ rule fetch_willett:
     localrule: True
     retries: 3
     log:
-        "results/logs/fetch_willett/willett.log",
+        paths.log("fetch_willett", "willett"),
     benchmark:
-        "results/benchmarks/fetch_willett/willett.tsv"
+        paths.benchmark("fetch_willett", "willett")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -122,7 +122,7 @@ rule frames:
     input:
         data=lambda wc: dataset_input(wc.dataset),
     output:
-        frames="results/frames/{dataset}.npz",
+        frames=paths.FRAMES,
     wildcard_constraints:
         dataset="nmnist|ntidigits",
     params:
@@ -131,9 +131,9 @@ rule frames:
         val_fraction=lambda wc: dataset_cfg(wc.dataset)["val_fraction"],
         split_seed=lambda wc: dataset_cfg(wc.dataset)["split_seed"],
     log:
-        "results/logs/frames/{dataset}.log",
+        paths.log("frames", "{dataset}"),
     benchmark:
-        "results/benchmarks/frames/{dataset}.tsv"
+        paths.benchmark("frames", "{dataset}")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -147,17 +147,17 @@ rule frames_bmi:
     input:
         data=lambda wc: bmi_paths()[2],
     output:
-        neural="results/frames/bmi_neural.npz",
-        letters="results/frames/bmi_letters.npz",
+        neural=paths.fill(paths.FRAMES, dataset="bmi_neural"),
+        letters=paths.fill(paths.FRAMES, dataset="bmi_letters"),
     params:
         mat=lambda wc: bmi_paths()[0],
         emnist=lambda wc: bmi_emnist_dir(dataset_cfg("bmi")["simulate"]["image_fonts"]),
         prep=lambda wc: as_json(dataset_cfg("bmi")["preprocess"]),
         split=lambda wc: as_json(dataset_cfg("bmi")["split"]),
     log:
-        "results/logs/frames/bmi.log",
+        paths.log("frames", "bmi"),
     benchmark:
-        "results/benchmarks/frames/bmi.tsv"
+        paths.benchmark("frames", "bmi")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -174,17 +174,17 @@ rule frames_bmi_mixed_fonts:
     input:
         data=lambda wc: bmi_paths()[2],
     output:
-        letters="results/frames/bmi_letters_mixed.npz",
-        neural=temp("results/frames/bmi_letters_mixed.neural-copy.npz"),
+        letters=paths.fill(paths.FRAMES, dataset="bmi_letters_mixed"),
+        neural=temp(paths.FRAMES_NEURAL_COPY),
     params:
         mat=lambda wc: bmi_paths()[0],
         emnist=lambda wc: bmi_emnist_dir("mixed"),
         prep=lambda wc: as_json(dataset_cfg("bmi")["preprocess"]),
         split=lambda wc: as_json(dataset_cfg("bmi")["split"]),
     log:
-        "results/logs/frames/bmi_letters_mixed.log",
+        paths.log("frames", "bmi_letters_mixed"),
     benchmark:
-        "results/benchmarks/frames/bmi_letters_mixed.tsv"
+        paths.benchmark("frames", "bmi_letters_mixed")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -199,17 +199,17 @@ rule datasets_qc:
         nb=nb_path("00_datasets.ipynb"),
         data=lambda wc: qc_inputs(),
     output:
-        nb="results/notebooks/datasets_qc/datasets.ipynb",
-        calibration="results/data_qc/calibration.json",
-        summary="results/data_qc/summary.csv",
-        fig_overview="results/figures/datasets/overview.png",
-        fig_calibration="results/figures/datasets/nmnist_calibration.png",
+        nb=paths.QC_NOTEBOOK,
+        calibration=paths.QC_CALIBRATION,
+        summary=paths.QC_SUMMARY,
+        fig_overview=paths.QC_FIG_OVERVIEW,
+        fig_calibration=paths.QC_FIG_CALIBRATION,
     params:
         nb=lambda wc: as_json(qc_params()),
     log:
-        "results/logs/datasets_qc/datasets.log",
+        paths.log("datasets_qc", "datasets"),
     benchmark:
-        "results/benchmarks/datasets_qc/datasets.tsv"
+        paths.benchmark("datasets_qc", "datasets")
     conda:
         "../envs/lsm.yaml"
     shell:

@@ -5,14 +5,12 @@ rule encode:
     """Encode every split with one reservoir per seed, and measure its workload (notebook 01)."""
     input:
         nb=nb_path("01_encode_lsm.ipynb"),
-        frames=lambda wc: "results/frames/{}.npz".format(
-            config["encoders"][wc.encoder]["dataset"]
-        ),
+        frames=lambda wc: encoder_frames(wc.encoder),
     output:
-        nb="results/notebooks/encode/{encoder}.ipynb",
-        features="results/features/{encoder}.npz",
-        provenance="results/features/{encoder}.provenance.json",
-        workload="results/metrics/workload/{encoder}.json",
+        nb=paths.ENCODE_NOTEBOOK,
+        features=paths.FEATURES,
+        provenance=paths.FEATURES_PROVENANCE,
+        workload=paths.WORKLOAD,
     params:
         nb=lambda wc: as_json(
             {
@@ -24,9 +22,9 @@ rule encode:
             }
         ),
     log:
-        "results/logs/encode/{encoder}.log",
+        paths.log("encode", "{encoder}"),
     benchmark:
-        "results/benchmarks/encode/{encoder}.tsv"
+        paths.benchmark("encode", "{encoder}")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -40,13 +38,13 @@ rule crossbar_variability:
     """Accuracy under RRAM non-idealities: trained on ideal vs variability-aware (notebook 03)."""
     input:
         nb=nb_path("03_crossbar_variability.ipynb"),
-        frames=lambda wc: "results/frames/{}.npz".format(variability_encoder()["dataset"]),
+        frames=lambda wc: encoder_frames(config["variability"]["encoder"]),
     output:
-        nb="results/notebooks/variability/variability.ipynb",
-        metrics="results/metrics/variability/variability.json",
-        rows="results/metrics/variability/variability.rows.csv",
-        provenance="results/metrics/variability/variability.provenance.json",
-        fig="results/figures/variability/variability.png",
+        nb=paths.VARIABILITY_NOTEBOOK,
+        metrics=paths.VARIABILITY_METRICS,
+        rows=paths.VARIABILITY_ROWS,
+        provenance=paths.VARIABILITY_PROVENANCE,
+        fig=paths.VARIABILITY_FIG,
     params:
         nb=lambda wc: as_json(
             {
@@ -60,9 +58,9 @@ rule crossbar_variability:
             }
         ),
     log:
-        "results/logs/crossbar_variability/variability.log",
+        paths.log("crossbar_variability", "variability"),
     benchmark:
-        "results/benchmarks/crossbar_variability/variability.tsv"
+        paths.benchmark("crossbar_variability", "variability")
     conda:
         "../envs/lsm.yaml"
     shell:

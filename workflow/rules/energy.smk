@@ -4,21 +4,21 @@
 rule energy:
     """Energy tables (RRAM breakdown, digital baselines, ratios) and the sensitivity figure."""
     input:
-        workloads=lambda wc: expand("results/metrics/workload/{encoder}.json", encoder=energy_encoders()),
+        workloads=lambda wc: expand(paths.WORKLOAD, encoder=energy_encoders()),
         constants=lambda wc: energy_constants(),
-        measured="results/metrics/energy/gpu_measured.json",
+        measured=paths.GPU_ENERGY,
     output:
-        csv="results/tables/energy.csv",
-        md="results/tables/energy.md",
+        csv=paths.fill(paths.TABLE_CSV, experiment="energy"),
+        md=paths.fill(paths.TABLE_MD, experiment="energy"),
         fig=report(
-            "results/figures/energy/sensitivity.png",
+            paths.ENERGY_FIG,
             caption="../report/figure.rst",
             category="Energy",
         ),
     params:
         systems=lambda wc: as_json(energy_systems()),
         overrides=lambda wc: as_json(config["energy"]["overrides"]),
-        pairs=lambda wc: [f"{e}=results/metrics/workload/{e}.json" for e in energy_encoders()],
+        pairs=lambda wc: [f"{e}={paths.fill(paths.WORKLOAD, encoder=e)}" for e in energy_encoders()],
         caption=(
             "Energy per inference (nJ) from the measured operation counts of each encoder "
             "(test split): RRAM = active rows x row driver + cell reads x V2Gt + ADC "
@@ -29,9 +29,9 @@ rule energy:
         ),
     localrule: True
     log:
-        "results/logs/energy/energy.log",
+        paths.log("energy", "energy"),
     benchmark:
-        "results/benchmarks/energy/energy.tsv"
+        paths.benchmark("energy", "energy")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -45,18 +45,18 @@ rule gpu_energy:
     """Measured GPU energy (NVML) of the first energy system's first encoder, at batch 1 and
     1024; on a machine without a CUDA GPU it records why it did not measure."""
     input:
-        frames=lambda wc: f"results/frames/{config['encoders'][energy_encoders()[0]]['dataset']}.npz",
+        frames=lambda wc: encoder_frames(energy_encoders()[0]),
     output:
-        json="results/metrics/energy/gpu_measured.json",
+        json=paths.GPU_ENERGY,
     params:
         name=lambda wc: energy_encoders()[0],
         encoder=lambda wc: as_json(config["encoders"][energy_encoders()[0]]),
     resources:
         gpu=1 if config["device"].startswith("cuda") else 0,
     log:
-        "results/logs/energy/gpu_measured.log",
+        paths.log("energy", "gpu_measured"),
     benchmark:
-        "results/benchmarks/energy/gpu_measured.tsv"
+        paths.benchmark("energy", "gpu_measured")
     conda:
         "../envs/lsm.yaml"
     shell:

@@ -11,14 +11,14 @@ rule train_supervised:
         data=lambda wc: run_input(wc.run),
         workload=lambda wc: run_workload(wc.run),
     output:
-        nb="results/notebooks/supervised/{run}.ipynb",
-        metrics="results/metrics/supervised/{run}.json",
-        provenance="results/metrics/supervised/{run}.provenance.json",
-        curves="results/metrics/supervised/{run}.curves.csv",
-        confusion="results/metrics/supervised/{run}.confusion.csv",
-        tuning="results/metrics/supervised/{run}.tuning.csv",
-        fig_curves="results/figures/supervised/{run}_learning_curves.png",
-        fig_confusion="results/figures/supervised/{run}_confusion.png",
+        nb=paths.SUPERVISED_NOTEBOOK,
+        metrics=paths.SUPERVISED_METRICS,
+        provenance=paths.SUPERVISED_PROVENANCE,
+        curves=paths.SUPERVISED_CURVES,
+        confusion=paths.SUPERVISED_CONFUSION,
+        tuning=paths.SUPERVISED_TUNING,
+        fig_curves=paths.SUPERVISED_FIG_CURVES,
+        fig_confusion=paths.SUPERVISED_FIG_CONFUSION,
     params:
         nb=lambda wc: as_json(
             {
@@ -38,9 +38,9 @@ rule train_supervised:
         workload=lambda wc, input: shell_args("-r", "workload_path", *input.workload[:1] or [""]),
     threads: 1
     log:
-        "results/logs/train_supervised/{run}.log",
+        paths.log("train_supervised", "{run}"),
     benchmark:
-        "results/benchmarks/train_supervised/{run}.tsv"
+        paths.benchmark("train_supervised", "{run}")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -56,19 +56,19 @@ rule train_supervised:
 rule figure_supervised:
     """Accuracy against training cost (log axis), per dataset, with the paper's values."""
     input:
-        table="results/tables/supervised.csv",
-        cost="results/tables/training_cost.csv",
+        table=paths.fill(paths.TABLE_CSV, experiment="supervised"),
+        cost=paths.fill(paths.TABLE_CSV, experiment="training_cost"),
     output:
         fig=report(
-            "results/figures/supervised/accuracy_vs_cost_{dataset}.png",
+            paths.SUPERVISED_FIG_COST,
             caption="../report/figure.rst",
             category="Supervised",
         ),
     localrule: True
     log:
-        "results/logs/figure_supervised/{dataset}.log",
+        paths.log("figure_supervised", "{dataset}"),
     benchmark:
-        "results/benchmarks/figure_supervised/{dataset}.tsv"
+        paths.benchmark("figure_supervised", "{dataset}")
     conda:
         "../envs/lsm.yaml"
     shell:

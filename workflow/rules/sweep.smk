@@ -11,19 +11,19 @@ rule reservoir_size:
     validation, test once; the reference rows as lines."""
     input:
         nb=nb_path("05_reservoir_size.ipynb"),
-        frames="results/frames/{dataset}.npz",
+        frames=paths.FRAMES,
         # the dataset's supervised runs without a reservoir: the reference lines
         references=lambda wc: expand(
-            "results/metrics/supervised/{run}.json", run=SWEEP[wc.dataset]["references"]
+            paths.SUPERVISED_METRICS, run=SWEEP[wc.dataset]["references"]
         ),
     output:
-        nb="results/notebooks/reservoir_size/{dataset}.ipynb",
-        metrics="results/metrics/reservoir_size/{dataset}.json",
-        provenance="results/metrics/reservoir_size/{dataset}.provenance.json",
-        table="results/tables/reservoir_size_{dataset}.csv",
-        md="results/tables/reservoir_size_{dataset}.md",
+        nb=paths.RESERVOIR_SIZE_NOTEBOOK,
+        metrics=paths.RESERVOIR_SIZE_METRICS,
+        provenance=paths.RESERVOIR_SIZE_PROVENANCE,
+        table=paths.fill(paths.TABLE_CSV, experiment="reservoir_size_{dataset}"),
+        md=paths.fill(paths.TABLE_MD, experiment="reservoir_size_{dataset}"),
         fig=report(
-            "results/figures/supervised/reservoir_size_{dataset}.png",
+            paths.RESERVOIR_SIZE_FIG,
             caption="../report/figure.rst",
             category="Supervised",
         ),
@@ -46,9 +46,9 @@ rule reservoir_size:
     # the encoder kernel runs on every core it is given; the readouts use their `threads`
     threads: 2
     log:
-        "results/logs/reservoir_size/{dataset}.log",
+        paths.log("reservoir_size", "{dataset}"),
     benchmark:
-        "results/benchmarks/reservoir_size/{dataset}.tsv"
+        paths.benchmark("reservoir_size", "{dataset}")
     conda:
         "../envs/lsm.yaml"
     shell:

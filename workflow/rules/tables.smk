@@ -6,8 +6,8 @@ rule table:
     input:
         metrics=lambda wc: table_inputs(wc.experiment),
     output:
-        csv="results/tables/{experiment}.csv",
-        md="results/tables/{experiment}.md",
+        csv=paths.TABLE_CSV,
+        md=paths.TABLE_MD,
     wildcard_constraints:
         experiment="|".join(TABLES),
     params:
@@ -17,9 +17,9 @@ rule table:
         ratios=lambda wc: table_ratios(wc.experiment),
     localrule: True
     log:
-        "results/logs/table/{experiment}.log",
+        paths.log("table", "{experiment}"),
     benchmark:
-        "results/benchmarks/table/{experiment}.tsv"
+        paths.benchmark("table", "{experiment}")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -32,8 +32,8 @@ rule table_timing:
     input:
         metrics=timing_inputs(),
     output:
-        csv="results/tables/timing.csv",
-        md="results/tables/timing.md",
+        csv=paths.fill(paths.TABLE_CSV, experiment="timing"),
+        md=paths.fill(paths.TABLE_MD, experiment="timing"),
     params:
         title="Measured training wall-clock",
         caption=(
@@ -42,9 +42,9 @@ rule table_timing:
         ),
     localrule: True
     log:
-        "results/logs/table/timing.log",
+        paths.log("table", "timing"),
     benchmark:
-        "results/benchmarks/table/timing.tsv"
+        paths.benchmark("table", "timing")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -57,15 +57,15 @@ rule figure_cost_ratio:
     input:
         metrics=lambda wc: table_inputs(f"zeroshot_{wc.zs}_cost"),
     output:
-        "results/figures/cost/{zs}_cost_ratio_vs_epochs.png",
+        paths.ZS_FIG_COST_RATIO,
     params:
         ratios=lambda wc: as_json(zs_cfg(wc.zs)["cost_ratios"]),
         title=lambda wc: f"Training-cost ratios against epochs: {wc.zs}",
     localrule: True
     log:
-        "results/logs/figure_cost_ratio/{zs}.log",
+        paths.log("figure_cost_ratio", "{zs}"),
     benchmark:
-        "results/benchmarks/figure_cost_ratio/{zs}.tsv"
+        paths.benchmark("figure_cost_ratio", "{zs}")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -77,11 +77,11 @@ rule table_tuning:
     """Every supervised run's tuning grid, its validation results and the chosen point."""
     input:
         tuning=expand(
-            "results/metrics/supervised/{run}.tuning.csv", run=config["supervised"]["runs"]
+            paths.SUPERVISED_TUNING, run=config["supervised"]["runs"]
         ),
     output:
-        csv="results/tables/tuning.csv",
-        md="results/tables/tuning.md",
+        csv=paths.fill(paths.TABLE_CSV, experiment="tuning"),
+        md=paths.fill(paths.TABLE_MD, experiment="tuning"),
     params:
         cap=tuning_budget("epochs"),
         patience=tuning_budget("patience"),
@@ -89,9 +89,9 @@ rule table_tuning:
         halving_eta=halving_setting(config["supervised"]["tuning"])[1],
     localrule: True
     log:
-        "results/logs/table/tuning.log",
+        paths.log("table", "tuning"),
     benchmark:
-        "results/benchmarks/table/tuning.tsv"
+        paths.benchmark("table", "tuning")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -108,15 +108,15 @@ rule report_md:
         figures=report_figures(),
     output:
         report(
-            "results/report.md",
+            paths.REPORT,
             caption="../report/report_md.rst",
             category="Report",
         ),
     localrule: True
     log:
-        "results/logs/report/report.log",
+        paths.log("report", "report"),
     benchmark:
-        "results/benchmarks/report/report.tsv"
+        paths.benchmark("report", "report")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -127,12 +127,12 @@ rule report_md:
 rule effective_config:
     """The config this run used, after validation (defaults filled, window scans expanded)."""
     output:
-        "results/config.json",
+        paths.CONFIG_JSON,
     params:
         config=lambda wc: as_json(config),
     localrule: True
     log:
-        "results/logs/effective_config/config.log",
+        paths.log("effective_config", "config"),
     run:
         from lsm import atomic
 

@@ -6,19 +6,19 @@ rule train_zeroshot:
     input:
         unpack(lambda wc: zs_inputs(wc.zs, wc.zsrun)),
         nb=nb_path("04_zeroshot.ipynb"),
-        frames_a=lambda wc: f"results/frames/{zs_cfg(wc.zs)['query']['frames']}.npz",
-        frames_b=lambda wc: f"results/frames/{zs_cfg(wc.zs)['gallery']['frames']}.npz",
+        frames_a=lambda wc: zs_frames(wc.zs, "query"),
+        frames_b=lambda wc: zs_frames(wc.zs, "gallery"),
     output:
-        nb="results/notebooks/zeroshot/{zs}/{zsrun}.ipynb",
-        metrics="results/metrics/zeroshot/{zs}/{zsrun}.json",
-        provenance="results/metrics/zeroshot/{zs}/{zsrun}.provenance.json",
-        curves="results/metrics/zeroshot/{zs}/{zsrun}.curves.csv",
-        embeddings="results/metrics/zeroshot/{zs}/{zsrun}.embeddings.npz",
-        fig_tsne="results/figures/zeroshot/{zs}/{zsrun}_tsne.png",
-        fig_heatmap="results/figures/zeroshot/{zs}/{zsrun}_similarity.png",
-        fig_curves="results/figures/zeroshot/{zs}/{zsrun}_curves.png",
-        fig_per_class="results/figures/zeroshot/{zs}/{zsrun}_per_class.png",
-        fig_examples="results/figures/zeroshot/{zs}/{zsrun}_examples.png",
+        nb=paths.ZS_NOTEBOOK,
+        metrics=paths.ZS_METRICS,
+        provenance=paths.ZS_PROVENANCE,
+        curves=paths.ZS_CURVES,
+        embeddings=paths.ZS_EMBEDDINGS,
+        fig_tsne=paths.ZS_FIG_TSNE,
+        fig_heatmap=paths.ZS_FIG_SIMILARITY,
+        fig_curves=paths.ZS_FIG_CURVES,
+        fig_per_class=paths.ZS_FIG_PER_CLASS,
+        fig_examples=paths.ZS_FIG_EXAMPLES,
     params:
         nb=lambda wc: as_json(
             {
@@ -43,9 +43,9 @@ rule train_zeroshot:
         ),
     threads: lambda wc: zs_threads(wc.zs, wc.zsrun)
     log:
-        "results/logs/train_zeroshot/{zs}/{zsrun}.log",
+        paths.log("train_zeroshot", "{zs}/{zsrun}"),
     benchmark:
-        "results/benchmarks/train_zeroshot/{zs}/{zsrun}.tsv"
+        paths.benchmark("train_zeroshot", "{zs}/{zsrun}")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -62,17 +62,17 @@ rule train_zeroshot:
 rule figure_zeroshot:
     """Top-1 against projection dimension and against training cost, seen and unseen."""
     input:
-        table="results/tables/zeroshot_{zs}.csv",
-        cost="results/tables/zeroshot_{zs}_cost.csv",
+        table=paths.fill(paths.TABLE_CSV, experiment="zeroshot_{zs}"),
+        cost=paths.fill(paths.TABLE_CSV, experiment="zeroshot_{zs}_cost"),
     output:
         pd=report(
-            "results/figures/zeroshot/{zs}/accuracy_vs_pd_{sim}.png",
+            paths.ZS_FIG_PD,
             caption="../report/figure.rst",
             category="Zero-shot",
             subcategory="{zs}",
         ),
         cost=report(
-            "results/figures/zeroshot/{zs}/accuracy_vs_cost_{sim}.png",
+            paths.ZS_FIG_COST,
             caption="../report/figure.rst",
             category="Zero-shot",
             subcategory="{zs}",
@@ -81,9 +81,9 @@ rule figure_zeroshot:
         metric=lambda wc: f"{select_direction(zs_cfg(wc.zs))}_top1_{wc.sim}",
     localrule: True
     log:
-        "results/logs/figure_zeroshot/{zs}_{sim}.log",
+        paths.log("figure_zeroshot", "{zs}_{sim}"),
     benchmark:
-        "results/benchmarks/figure_zeroshot/{zs}_{sim}.tsv"
+        paths.benchmark("figure_zeroshot", "{zs}_{sim}")
     conda:
         "../envs/lsm.yaml"
     shell:
@@ -97,15 +97,15 @@ rule zeroshot_power:
     priority: 1
     input:
         nb=nb_path("06_zeroshot_power.ipynb"),
-        frames_a=lambda wc: f"results/frames/{zs_cfg(wc.zs)['query']['frames']}.npz",
-        frames_b=lambda wc: f"results/frames/{zs_cfg(wc.zs)['gallery']['frames']}.npz",
+        frames_a=lambda wc: zs_frames(wc.zs, "query"),
+        frames_b=lambda wc: zs_frames(wc.zs, "gallery"),
     output:
-        nb="results/notebooks/zeroshot_power/{zs}.ipynb",
-        metrics="results/metrics/zeroshot_power/{zs}.json",
-        provenance="results/metrics/zeroshot_power/{zs}.provenance.json",
-        curves="results/metrics/zeroshot_power/{zs}.curves.csv",
+        nb=paths.ZS_POWER_NOTEBOOK,
+        metrics=paths.ZS_POWER_METRICS,
+        provenance=paths.ZS_POWER_PROVENANCE,
+        curves=paths.ZS_POWER_CURVES,
         fig=report(
-            "results/figures/zeroshot/{zs}/power_unseen_by_selection.png",
+            paths.ZS_POWER_FIG,
             caption="../report/figure.rst",
             category="Zero-shot",
             subcategory="{zs}",
@@ -124,9 +124,9 @@ rule zeroshot_power:
         ),
     threads: 1
     log:
-        "results/logs/zeroshot_power/{zs}.log",
+        paths.log("zeroshot_power", "{zs}"),
     benchmark:
-        "results/benchmarks/zeroshot_power/{zs}.tsv"
+        paths.benchmark("zeroshot_power", "{zs}")
     conda:
         "../envs/lsm.yaml"
     shell:
