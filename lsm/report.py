@@ -22,8 +22,8 @@ from lsm.results import data_caption, read_table
 
 REASONS = {
     "supervised": "simulated data (cleaner and more regular than the recordings), epochs "
-                  "chosen on validation instead of test, and BPTT baselines trained for fewer "
-                  "epochs than the paper's 100 in the default configuration",
+                  "chosen on validation instead of test, and early stopping on validation, "
+                  "which ends most runs well before the paper's 100 epochs",
     "zeroshot": "simulated data, epochs chosen on seen-class validation pairs instead of the "
                 "unseen test accuracy, fewer epochs than the paper's 100 in the default, and "
                 "(for two unseen classes) a chance level of 50 %",
