@@ -77,8 +77,10 @@ def zeroshot_encoder_caption(cfg: dict[str, Any], zs: str) -> str:
     e = cfg.get("zeroshot", {}).get(zs, {})
     encs = cfg.get("encoders", {})
     parts = []
+    from lsm.models.registry import zs_input
+
     for r in e.get("runs", {}).values():
-        if r.get("kind") != "lsm":
+        if zs_input(r["kind"]) != "features":  # frozen encoders only: they have a const
             continue
         q, g = (encs.get(r["encoders"][s], {}).get("weights", {}).get("const")
                 for s in ("query", "gallery"))

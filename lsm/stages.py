@@ -455,6 +455,7 @@ def supervised_run(
             chosen = max(range(len(fits)), key=lambda i: (fits[i].best_val_acc, -i))
             fitted_first = fits[chosen]
             results = [(f.best_val_acc, f.best_epoch, len(f.val_curve), None) for f in fits]
+            del fits  # the other points' models are not needed
         for i, (point, (val, best_epoch, run, eliminated)) in enumerate(zip(grid, results,
                                                                           strict=True)):
             tuning_rows.append({"run": run_name, "dataset": dataset, "model": model,

@@ -20,8 +20,11 @@ import torch
 from torch import nn
 
 
-class TrialPruned(Exception):
-    """Raised by an epoch hook to end a training run a tuner has pruned (lsm.tuning)."""
+class TrialPruned(BaseException):
+    """Raised by an epoch hook to end a training run a tuner has pruned (lsm.tuning).
+
+    A BaseException, like KeyboardInterrupt, so that a model's ``except Exception`` (a
+    retry, a fallback) cannot swallow it and train on."""
 
 
 # called after every epoch with (epoch, best validation accuracy so far); it may block

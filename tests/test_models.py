@@ -11,6 +11,8 @@ from lsm.models import MODELS
 from lsm.models.srnn import SRNN, RectSpike
 from lsm.reservoir import LIFParams, ReservoirWeights, encode, fit_grid
 
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
+
 
 def test_registry_names_every_model():
     assert set(MODELS) == {"lsm_readout", "raw_readout", "time_sum_readout",
@@ -49,17 +51,39 @@ def test_a_plugin_kind_resolves_from_the_path_and_bad_ones_say_why(tmp_path, mon
         "class NoInput(SupervisedModel):\n    input = 'pixels'\n"
         "    def fit(self, *a):\n        raise NotImplementedError\n"
         "class NotAModel:\n    input = 'frames'\n")
+    (pkg / "needsdep.py").write_text("import not_installed_dep\n")
+    (pkg / "broken.py").write_text("def oops(:\n")
     monkeypatch.chdir(tmp_path)  # importable from the working directory
+    monkeypatch.setattr("sys.path", list(__import__("sys").path))  # undone after the test
     assert is_plugin("myplug.m:Good") and not is_plugin("rnn") and not is_plugin("a b:c")
+    assert not is_plugin("myplug.m:Good\n")
     assert model_input("myplug.m:Good") == "features"
     assert resolve_model("myplug.m:Good").priority == 5
     for kind, why in (("myplug.m:Missing", "has no 'Missing'"),
                       ("nopkg.m:X", "cannot import module 'nopkg.m'"),
                       ("myplug.m:NotAModel", "not a subclass"),
                       ("myplug.m:NoInput", "declare input"),
+                      ("myplug.needsdep:X", "imports 'not_installed_dep', which is not "
+                                            "installed"),
+                      ("myplug.broken:X", "importing module 'myplug.broken' failed: "
+                                          "SyntaxError"),
                       ("lstm", "unknown model kind 'lstm'")):
         with pytest.raises(PluginError, match=why):
             resolve_model(kind)
+    import sys
+
+    # the working directory is appended, never put first: it cannot shadow a module
+    assert sys.path[0] != str(tmp_path) and str(tmp_path) in sys.path
+
+
+def test_the_energy_table_prices_what_a_features_model_declares(tmp_path, monkeypatch):
+    from lsm.models.registry import model_head_macs
+
+    assert model_head_macs("lsm_readout", 200, 10, {}) == 2000  # a linear readout
+    assert model_head_macs("raw_readout", 200, 10, {}) is None  # reads frames: not priced
+    monkeypatch.syspath_prepend(str(REPO / "examples/new_baseline"))
+    mlp = "new_baseline.mlp:MLPReadout"
+    assert model_head_macs(mlp, 200, 10, {"n_hidden": 64}) == 200 * 64 + 64 * 10
 
 
 def test_rect_surrogate_gradient():

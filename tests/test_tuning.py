@@ -79,19 +79,56 @@ def test_a_point_that_stopped_early_is_ranked_with_what_it_reached():
         return _fit(point, epochs=3 if point is GRID[1] else 20)
 
     out = successive_halving(GRID, fit, min_epochs=5, eta=2)
-    assert out[1].epochs_run == 3 and out[1].result is not None and not out[1].pruned
+    assert out[1].epochs_run == 3 and not out[1].pruned  # it ended on its own
     assert out[1].eliminated_at in (5, 10, None)
+    assert (out[1].result is None) == (out[1].eliminated_at is not None)  # lost: freed
     assert sum(o.eliminated_at is None for o in out) == 1
 
 
-def test_an_error_in_a_trial_reaches_the_caller():
+def test_an_error_in_a_trial_reaches_the_caller_and_stops_the_others():
+    import threading
+
     def fit(point):
         if point is GRID[2]:
             raise RuntimeError("diverged")
         return _fit(point)
 
+    torch.manual_seed(5)
+    before = torch.get_rng_state()
+    n_threads = threading.active_count()
     with pytest.raises(RuntimeError, match="diverged"):
         successive_halving(GRID, fit, min_epochs=4, eta=2)
+    # the two trials paused at the first rung were stopped, not left waiting forever
+    assert threading.active_count() == n_threads
+    assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_a_model_that_trains_without_the_hook_is_ranked_by_what_it_reports():
+    """A fit that never calls train_classifier never pauses: it runs to its end and is
+    ranked by its result's best validation accuracy (not left at -1, which would keep
+    the first point whatever it scored)."""
+    from types import SimpleNamespace
+
+    scores = {0: 10.0, 1: 50.0, 2: 90.0, 3: 20.0}
+
+    def fit(point):
+        i = GRID.index(point)
+        return SimpleNamespace(best_val_acc=scores[i], best_epoch=2, val_curve=[0.0] * 7)
+
+    out = successive_halving(GRID, fit, min_epochs=4, eta=2)
+    assert chosen_index(out) == 2 and out[2].best_val_acc == 90.0 and out[2].epochs_run == 7
+    assert [o.eliminated_at for o in out] == [4, 8, None, 4]
+
+
+def test_a_model_that_swallows_exceptions_cannot_train_on_after_pruning():
+    def fit(point):
+        try:
+            return _fit(point, epochs=12)
+        except Exception:  # a careless retry: TrialPruned must not land here
+            return _fit(point, epochs=12)
+
+    out = successive_halving(GRID, fit, min_epochs=3, eta=2)
+    assert sorted(o.epochs_run for o in out if o.pruned) == [3, 3, 6]
 
 
 def test_supervised_run_under_halving_records_the_rungs(tmp_path):

@@ -1,7 +1,8 @@
 """The one dispatch for supervised model kinds: a config's ``kind`` names a built-in model
 (:data:`BUILTIN`) or a plug-in class ``"package.module:Class"`` importable from the working
 directory or ``PYTHONPATH`` (examples/new_baseline). The workflow, the config checks and
-the notebooks ask :func:`model_input` what a run reads; nothing else compares kind names.
+the notebooks ask :func:`model_input` what a run reads (and :func:`model_head_macs` what
+the energy model prices), instead of comparing kind names.
 
 This module imports no torch: the workflow calls it at start-up. A built-in's entry
 repeats its class's ``input`` and ``priority`` so that start-up need not import the model
@@ -26,10 +27,13 @@ class Entry(NamedTuple):
     path: str  # "module:Class"
     input: str  # what it reads: "frames" or "features" (the class's `input`)
     priority: int = 1  # the class's `priority`: longer jobs first on few cores
+    # the inference head the energy model prices on a frozen encoder (its `head_macs`):
+    # "linear" = F x K MACs; None: not in the energy table
+    head: str | None = None
 
 
 BUILTIN: dict[str, Entry] = {
-    "lsm_readout": Entry("lsm.models.linear:LSMReadout", "features"),
+    "lsm_readout": Entry("lsm.models.linear:LSMReadout", "features", head="linear"),
     "raw_readout": Entry("lsm.models.linear:RawReadout", "frames"),
     "time_sum_readout": Entry("lsm.models.linear:TimeSumReadout", "frames"),
     "random_projection_readout": Entry("lsm.models.linear:RandomProjectionReadout", "frames"),
@@ -45,18 +49,27 @@ class PluginError(ValueError):
 
 
 def is_plugin(kind: str) -> bool:
-    return bool(re.match(PLUGIN_PATTERN, kind)) and kind not in BUILTIN
+    return bool(re.fullmatch(PLUGIN_PATTERN, kind)) and kind not in BUILTIN
 
 
-def _import(path: str) -> type:
+def _import(path: str, plugin: bool = False) -> type:
     module, _, name = path.partition(":")
-    if os.getcwd() not in sys.path:  # console scripts do not put the working dir on the path
-        sys.path.insert(0, os.getcwd())
+    if plugin and os.getcwd() not in sys.path:
+        # console scripts do not put the working directory on the path; appended, so that
+        # a file there cannot shadow an installed module
+        sys.path.append(os.getcwd())
     try:
         mod = importlib.import_module(module)
-    except ImportError as e:
-        raise PluginError(f"cannot import module '{module}' ({e}); put it in the working "
-                          "directory or on PYTHONPATH") from None
+    except ModuleNotFoundError as e:
+        parts = module.split(".")
+        if e.name in {".".join(parts[:i]) for i in range(1, len(parts) + 1)}:
+            raise PluginError(f"cannot import module '{module}' ({e}); put it in the "
+                              "working directory or on PYTHONPATH") from None
+        raise PluginError(f"module '{module}' imports '{e.name}', which is not installed: "
+                          f"install it in this environment") from None
+    except Exception as e:  # a SyntaxError or any error raised while importing it
+        raise PluginError(f"importing module '{module}' failed: {type(e).__name__}: "
+                          f"{e}") from None
     try:
         return getattr(mod, name)
     except AttributeError:
@@ -74,7 +87,7 @@ def resolve_model(kind: str) -> type[SupervisedModel]:
     if not is_plugin(kind):
         raise PluginError(f"unknown model kind '{kind}'; use one of {sorted(BUILTIN)} or a "
                           "plug-in class as 'package.module:Class'")
-    cls = _import(kind)
+    cls = _import(kind, plugin=True)
     if not (isinstance(cls, type) and issubclass(cls, SupervisedModel)):
         raise PluginError(f"'{kind}' is not a subclass of lsm.models.base.SupervisedModel")
     if getattr(cls, "input", None) not in INPUTS:
@@ -89,6 +102,16 @@ def model_input(kind: str) -> str:
     if kind in BUILTIN:
         return BUILTIN[kind].input
     return resolve_model(kind).input
+
+
+def model_head_macs(kind: str, n_features: int, n_classes: int, params: dict) -> int | None:
+    """MACs of the inference head a run of `kind` puts on a frozen encoder's features, for
+    the energy table (None: the kind is not priced there): a built-in's ``head`` entry, or
+    a plug-in's ``head_macs(n_features, n_classes, params)``."""
+    if kind in BUILTIN:
+        return n_features * n_classes if BUILTIN[kind].head == "linear" else None
+    fn = getattr(resolve_model(kind), "head_macs", None)
+    return None if fn is None else int(fn(n_features, n_classes, params))
 
 
 def model_priority(kind: str) -> int:
@@ -132,7 +155,7 @@ def zs_entry(kind: str) -> ZSEntry:
     if not is_plugin(kind):
         raise PluginError(f"unknown zero-shot kind '{kind}'; use one of {sorted(ZS_BUILTIN)} "
                           "or a plug-in encoder class as 'package.module:Class'")
-    cls = _import(kind)
+    cls = _import(kind, plugin=True)
     from torch import nn
 
     if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
@@ -157,5 +180,6 @@ def build_zs_encoder(kind: str, n_in: int, params: dict):
     entry = zs_entry(kind)
     if entry.encoder is None:
         raise ValueError(f"zero-shot kind '{kind}' has frozen encoders: nothing to build")
-    cls = _import(entry.encoder)
+    cls = _import(entry.encoder, plugin=entry.encoder not in
+                  {e.encoder for e in ZS_BUILTIN.values()})
     return getattr(cls, "from_config", cls)(n_in, **params)

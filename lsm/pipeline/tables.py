@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from lsm.config import FRAME_CLASSES
-from lsm.models.registry import model_input, zs_input
+from lsm.models.registry import model_head_macs, model_input, zs_input
 from lsm.pipeline.data import as_path
 from lsm.protocol import protocol_caption, zeroshot_encoder_caption
 
@@ -145,17 +145,22 @@ def energy_systems(cfg: Config) -> list[dict[str, Any]]:
 
     out = []
     for r in cfg["supervised"]["runs"].values():
-        if model_input(r["kind"]) == "features":
-            enc = cfg["encoders"][r["encoder"]]
-            out.append(
-                {
-                    "dataset": enc["dataset"],
-                    "label": f"{r['model']} ({r['variant']})",
-                    "encoders": [r["encoder"]],
-                    "head_macs": enc["n_res"] * head_classes(enc["dataset"]),
-                    "sensitivity": False,
-                }
-            )
+        if model_input(r["kind"]) != "features":
+            continue
+        enc = cfg["encoders"][r["encoder"]]
+        macs = model_head_macs(r["kind"], enc["n_res"], head_classes(enc["dataset"]),
+                               r.get("params", {}))
+        if macs is None:  # a features model that does not say what its head costs
+            continue
+        out.append(
+            {
+                "dataset": enc["dataset"],
+                "label": f"{r['model']} ({r['variant']})",
+                "encoders": [r["encoder"]],
+                "head_macs": macs,
+                "sensitivity": False,
+            }
+        )
     for zs, e in cfg["zeroshot"].items():
         first = True
         for r in e["runs"].values():

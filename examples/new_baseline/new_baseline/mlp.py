@@ -47,6 +47,13 @@ class MLPReadout(SupervisedModel):
     kind = "new_baseline.mlp:MLPReadout"
     input = "features"
 
+    @staticmethod
+    def head_macs(n_features: int, n_classes: int, params: dict) -> int:
+        """Inference MACs on one sample's features, for the energy table (optional: a
+        features model without it is left out of that table)."""
+        hidden = int(params.get("n_hidden", 64))
+        return linear_macs(n_features, hidden) + linear_macs(hidden, n_classes)
+
     def fit(self, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
             y_val: np.ndarray, n_classes: int, seed: int) -> Fitted:
         p = self.params
