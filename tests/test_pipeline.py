@@ -596,3 +596,20 @@ def test_paths_imports_nothing_heavy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
+
+
+def test_no_params_function_takes_input_or_output():
+    """G2 (docs/workflow-pitfalls.md): Snakemake records for its rerun trigger only params
+    computed from the wildcards. The hyper-parameter params (nb=, sim=, prep=, split=)
+    must therefore be `lambda wc:` functions; params that carry paths only (out=,
+    workload=, workloads=) may take input or output."""
+    import re
+
+    path_only = {"out", "workload", "workloads"}
+    offenders = []
+    for smk in sorted((REPO / "workflow" / "rules").glob("*.smk")):
+        for m in re.finditer(r"^\s+(\w+)=lambda ([^:]*):", smk.read_text(), re.M):
+            name, args = m.group(1), m.group(2)
+            if ("input" in args or "output" in args) and name not in path_only:
+                offenders.append(f"{smk.name}: {name}=lambda {args}")
+    assert not offenders, offenders

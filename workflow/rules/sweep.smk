@@ -30,7 +30,8 @@ rule reservoir_size:
     wildcard_constraints:
         dataset="|".join(SWEEP) or "^$",
     params:
-        nb=lambda wc, input: as_json(
+        # a function of the wildcards only, so that a config change reruns the job (G2)
+        nb=lambda wc: as_json(
             {
                 "encoder_name": SWEEP[wc.dataset]["encoder"],
                 "encoder": config["encoders"][SWEEP[wc.dataset]["encoder"]],
@@ -40,7 +41,9 @@ rule reservoir_size:
                 "dataset": wc.dataset,
                 "rram": config["rram"],
                 "device": config["device"],
-                "reference_paths": list(input.references),
+                "reference_paths": expand(
+                    paths.SUPERVISED_METRICS, run=SWEEP[wc.dataset]["references"]
+                ),
             }
         ),
     # the encoder kernel runs on every core it is given; the readouts use their `threads`
