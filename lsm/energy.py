@@ -40,6 +40,7 @@ from typing import Any
 import yaml
 
 from lsm.errors import ConfigError, DataFormatError
+from lsm.workload import read_workload
 
 WORKLOAD_METRICS = ("dense_synops", "weights", "membrane_updates", "effective_synops")
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "energy.schema.yaml"
@@ -282,30 +283,6 @@ def check_systems(systems: Any, key: str = "--systems") -> list[dict[str, Any]]:
             raise ConfigError(f"{at}/sensitivity", f"is {s['sensitivity']!r}, not true or "
                               "false.", fix)
     return systems
-
-
-def read_workload(path: str | Path) -> tuple[dict[int, dict[str, float]], str]:
-    """A workload metrics file (:mod:`lsm.workload` metrics per seed, as the encode stage
-    writes them): ``({seed: {metric: value}}, data_source)``, or a
-    :class:`DataFormatError` naming the file, the record and the field."""
-    from lsm.results import check_records, read_json
-
-    path = Path(path)
-    fix = "delete it and rerun the encode rule that writes it."
-    doc = read_json(path, "workload metrics", fix)
-    if not isinstance(doc, dict):
-        raise DataFormatError(path, f"holds a JSON {type(doc).__name__}, not a workload "
-                              "metrics object (with data_source and records).", fix)
-    if "data_source" not in doc or "records" not in doc:
-        missing = [k for k in ("data_source", "records") if k not in doc]
-        raise DataFormatError(path, f"workload metrics file lacks the key(s) {missing}.", fix)
-    if not isinstance(doc["data_source"], str) or not doc["data_source"]:
-        raise DataFormatError(path, f"field 'data_source' is {doc['data_source']!r}, not "
-                              "text (simulated or real).", fix)
-    per_seed: dict[int, dict[str, float]] = {}
-    for r in check_records(doc["records"], path, split=False, fix=fix):
-        per_seed.setdefault(r["seed"], {})[r["metric"]] = float(r["value"])
-    return per_seed, doc["data_source"]
 
 
 def energy_table(systems: list[dict[str, Any]], workload_paths: dict[str, str],

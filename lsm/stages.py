@@ -28,7 +28,7 @@ from lsm.reservoir import GaussianWeightSource, LIFParams, encode
 from lsm.results import metrics_doc
 from lsm.training import TrainConfig
 from lsm.workload import UNITS as WORKLOAD_UNITS
-from lsm.workload import workload
+from lsm.workload import encode_cost, workload
 
 SPLITS = ("train", "val", "test")
 
@@ -235,7 +235,9 @@ def time_steps(data: dict[str, np.ndarray], path: str | Path) -> int:
     return int(t)
 
 
-def _meta(data: dict[str, np.ndarray], key: str) -> str:
+def npz_meta(data: dict[str, np.ndarray], key: str) -> str:
+    """A text field an .npz carries beside its arrays (data_source, generator_version),
+    or "unknown"."""
     return str(data[key]) if key in data else "unknown"
 
 
@@ -321,7 +323,7 @@ def encode_features(
                         "unit": WORKLOAD_UNITS["effective_synops"]})
     stats["encode_seconds"] = time.perf_counter() - t0
     atomic.write_npz(out_path, **out)
-    source = _meta(data, "data_source")
+    source = npz_meta(data, "data_source")
     if workload_path:
         atomic.write_json(workload_path, metrics_doc(
             experiment="workload", dataset=encoder["dataset"], model=model,
@@ -333,35 +335,8 @@ def encode_features(
             selection="none", records=records, encoder=encoder_name))
     atomic.write_json(provenance_path, provenance(
         params={"encoder": encoder_name, **encoder, "rram": rram}, seeds=seeds, device=device,
-        data_source=source, generator_version=_meta(data, "generator_version"), stats=stats))
+        data_source=source, generator_version=npz_meta(data, "generator_version"), stats=stats))
     return stats
-
-
-def _encode_cost(workload_path: str | Path | None, seed: int, n_samples: int,
-                 split: str = "train") -> tuple[float, float]:
-    """One-time encoding MACs of `n_samples` samples of `split`: dense, and event-driven
-    (measured on that split: ``train_effective_synops`` for the training samples that
-    training bills, ``effective_synops`` of the test split for inference)."""
-    if not workload_path:
-        return 0.0, 0.0
-    from lsm.results import read_metrics
-
-    doc = read_metrics(workload_path, split=False)  # a bad file names itself and the field
-    per = {r["metric"]: r["value"] for r in doc["records"] if r["seed"] == seed}
-    if not per:
-        raise DataFormatError(workload_path, f"has no workload records for seed {seed}.",
-                              "encode with the same seed list as the runs that read it.")
-    events = "train_effective_synops" if split == "train" else "effective_synops"
-    missing = [m for m in ("dense_synops", events) if m not in per]
-    if missing:
-        raise DataFormatError(workload_path, f"lacks the workload metric(s) {missing} for "
-                              f"seed {seed}.", "delete it and rerun the encode rule.")
-    negative = [m for m in ("dense_synops", events) if per[m] < 0]
-    if negative:
-        raise DataFormatError(workload_path, f"workload metric(s) {negative} of seed {seed} "
-                              "are negative, not counts.", "delete it and rerun the encode "
-                              "rule.")
-    return per["dense_synops"] * n_samples, per[events] * n_samples
 
 
 TUNING_COLUMNS = ["run", "dataset", "model", "variant", "seed", "lr", "batch_size",
@@ -423,7 +398,7 @@ def supervised_run(
     def fit(seed: int, train_cfg: dict[str, Any]):
         xs = inputs(seed)
         if cls.input == "features":
-            dense, events = _encode_cost(workload_path, seed, n_enc)
+            dense, events = encode_cost(workload_path, seed, n_enc)
             m = cls(train=train_cfg, encode_macs_dense=dense, encode_macs_events=events,
                     **params)
         else:
@@ -463,7 +438,7 @@ def supervised_run(
                                 "val_accuracy": val, "best_epoch": best_epoch,
                                 "epochs_run": run, "eliminated_at": eliminated,
                                 "chosen": i == chosen,
-                                "data_source": _meta(data, "data_source")})
+                                "data_source": npz_meta(data, "data_source")})
         train = {**train, **grid[chosen]}
     for seed in seeds:
         fitted = (fitted_first if fitted_first is not None and seed == seeds[0]
@@ -486,7 +461,7 @@ def supervised_run(
               for k, v in fitted.extra.items() if isinstance(v, int | float)),
         ]
         if cls.input == "features" and workload_path:
-            dense, events = _encode_cost(workload_path, seed, int(data["y_test"].shape[0]),
+            dense, events = encode_cost(workload_path, seed, int(data["y_test"].shape[0]),
                                          split="test")
             records += [{"seed": seed, "split": "test", "metric": "inference_encode_macs_dense",
                          "unit": "MACs", "value": dense},
@@ -495,7 +470,7 @@ def supervised_run(
         curves += [{"seed": seed, "epoch": e + 1, "val_accuracy": v, "train_loss": loss}
                    for e, (v, loss) in enumerate(zip(fitted.val_curve, fitted.train_loss,
                                                      strict=True))]
-    source = _meta(data, "data_source")
+    source = npz_meta(data, "data_source")
     doc = metrics_doc(experiment="supervised", dataset=dataset, model=model, variant=variant,
                       data_source=source, selection="val", records=records, run=run_name,
                       kind=kind)
@@ -516,7 +491,7 @@ def supervised_run(
                            "chosen": next(({k: r[k] for k in grid[0]} for r in tuning_rows
                                            if r["chosen"]), None)}},
         seeds=seeds, data_source=source,
-        generator_version=_meta(data, "generator_version")))
+        generator_version=npz_meta(data, "generator_version")))
     return doc
 
 
@@ -539,7 +514,7 @@ def crossbar_variability(
     rows = sweep(data, lif, base, encoder["n_res"], TrainConfig(**readout), axes, seeds,
                  encoder["batch_size"])
     n_classes = int(max(data["y_train"].max(), data["y_test"].max()) + 1)
-    source = _meta(data, "data_source")
+    source = npz_meta(data, "data_source")
     atomic.write_json(metrics_path, metrics_doc(
         experiment="variability", dataset=dataset, model="LSM-RRAM", variant="",
         data_source=source, selection="val", records=as_metric_records(rows, n_classes)))
@@ -549,5 +524,5 @@ def crossbar_variability(
     atomic.write_json(provenance_path, provenance(
         params={"encoder": encoder_name, **encoder, "rram": rram, "readout": readout,
                 "axes": axes}, seeds=seeds, data_source=source,
-        generator_version=_meta(data, "generator_version")))
+        generator_version=npz_meta(data, "generator_version")))
     return df

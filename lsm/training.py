@@ -94,7 +94,10 @@ def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
     return float((logits.argmax(1) == y).float().mean().item() * 100.0)
 
 
-def _optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+    """The optimiser of `cfg` (Adam, or AdamW with decoupled weight decay) over `params`:
+    the one factory of both training loops (classifiers here, pair models in
+    lsm.zeroshot)."""
     if cfg.optimizer == "adam":
         return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "adamw":
@@ -134,7 +137,7 @@ def train_classifier(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray,
     ytr = torch.from_numpy(np.asarray(y_train, dtype=np.int64))
     xva = torch.from_numpy(np.asarray(x_val, dtype=np.float32))
     yva = torch.from_numpy(np.asarray(y_val, dtype=np.int64))
-    opt = _optimizer(cfg, model.parameters())
+    opt = make_optimizer(cfg, model.parameters())
     # decays on validation accuracy, the selection signal; threshold 0: any gain counts
     sched = (torch.optim.lr_scheduler.ReduceLROnPlateau(
         opt, mode="max", factor=cfg.lr_factor, patience=cfg.lr_patience, threshold=0.0)

@@ -58,15 +58,15 @@ from lsm.results import metrics_doc
 from lsm.retrieval import retrieval_records, topk_accuracy
 from lsm.stages import (
     SPLITS,
-    _encode_cost,
-    _meta,
     check_frames,
     check_labels,
     check_splits,
     load_npz,
+    npz_meta,
     time_steps,
 )
 from lsm.training import TrainConfig
+from lsm.workload import encode_cost
 
 KINDS = tuple(ZS_BUILTIN)  # the built-in kinds; plug-in encoders: lsm.models.registry
 EVAL_SPLITS = ("test_seen", "test_unseen")
@@ -180,12 +180,12 @@ def fit_pairs(model: PairModel, xa: dict[str, torch.Tensor], xb: dict[str, torch
     hostile monitor and swapped test data leave weights, curves and choices identical).
     At epoch 0 the copy's normalisation statistics come from one pass over the training
     pairs, as after every trained epoch."""
-    from lsm.training import _optimizer
+    from lsm.training import make_optimizer
 
     torch.set_num_threads(cfg.threads)
     gen = torch.Generator().manual_seed(seed)
     ytr = torch.from_numpy(y["train"])
-    opt = _optimizer(cfg, model.parameters())
+    opt = make_optimizer(cfg, model.parameters())
     res = PairFit(model=model, best_epoch=0, best_val=-1.0)
     best = copy.deepcopy(model.state_dict())
     n = ytr.shape[0]
@@ -393,12 +393,12 @@ def zeroshot_run(
         if frozen and workload_a and workload_b:
             # per-sample counts (the supervised stage's reader, for one sample): the
             # training split's for the bill, the test split's for inference
-            (dad, dae), (dbd, dbe) = (_encode_cost(workload_a, seed, 1),
-                                      _encode_cost(workload_b, seed, 1))
+            (dad, dae), (dbd, dbe) = (encode_cost(workload_a, seed, 1),
+                                      encode_cost(workload_b, seed, 1))
             enc_dense = dad * n_used_a + dbd * n_used_b
             enc_events = dae * n_used_a + dbe * n_used_b
-            (dad, dae), (dbd, dbe) = (_encode_cost(workload_a, seed, 1, "test"),
-                                      _encode_cost(workload_b, seed, 1, "test"))
+            (dad, dae), (dbd, dbe) = (encode_cost(workload_a, seed, 1, "test"),
+                                      encode_cost(workload_b, seed, 1, "test"))
             records += [{"seed": seed, "variant": f"{variant} pd={pd_}", "split": "test",
                          "metric": f"inference_encode_macs_{k}", "unit": u, "value": v}
                         for pd_ in proj_dims for k, u, v in (
@@ -446,7 +446,7 @@ def zeroshot_run(
                                     {"test": np.asarray(db["y_test"])}, classes, spec.unseen,
                                     seed, "reservoir features",
                                     f"encoders of {model} {variant}, per-run seeds")
-    source = "+".join(sorted({_meta(da, "data_source"), _meta(db, "data_source")}))
+    source = "+".join(sorted({npz_meta(da, "data_source"), npz_meta(db, "data_source")}))
     doc = metrics_doc(experiment=experiment, dataset=dataset, model=model, variant=variant,
                       data_source=source, selection="val", records=records, run=run_name,
                       kind=kind, seen=list(spec.seen), unseen=list(spec.unseen))
@@ -460,5 +460,5 @@ def zeroshot_run(
         params={"run": run_name, "kind": kind, "params": params, "feature_scale": scale,
                 "train": train, "pairing": pairing, "proj_dims": proj_dims}, seeds=seeds,
         data_source=source,
-        generator_version=_meta(da, "generator_version")))
+        generator_version=npz_meta(da, "generator_version")))
     return doc

@@ -51,7 +51,7 @@ from lsm.pairing import PairSpec, make_pairs
 from lsm.provenance import provenance
 from lsm.results import metrics_doc
 from lsm.retrieval import chance_topk, topk_accuracy
-from lsm.stages import SPLITS, _meta, check_binary, check_splits, load_npz, reservoir_encoder
+from lsm.stages import SPLITS, check_binary, check_splits, load_npz, npz_meta, reservoir_encoder
 from lsm.training import TrainConfig
 from lsm.zeroshot import build_model, fit_pairs, gather_pairs
 
@@ -309,8 +309,8 @@ def power_run(
     bar.close()
     if first_is_main:
         _pool_first_split(records, splits, n_rot_res, n_rot_heads, runs, rot_runs, pd_)
-    source = "+".join(sorted({_meta(frames["a"], "data_source"),
-                              _meta(frames["b"], "data_source")}))
+    source = "+".join(sorted({npz_meta(frames["a"], "data_source"),
+                              npz_meta(frames["b"], "data_source")}))
     doc = metrics_doc(experiment=experiment, dataset=dataset, model="power",
                       variant="power", data_source=source, selection="val", records=records,
                       run="power", kind="lsm", seen=list(seen0), unseen=list(unseen0))
@@ -322,7 +322,7 @@ def power_run(
                 "splits": [{"seen": list(s), "unseen": list(u)} for s, u in splits],
                 "head_seed": f"reservoir + {HEAD_SEED_STRIDE} x head"},
         seeds=list(range(n_res)), data_source=source, device=device,
-        generator_version=_meta(frames["a"], "generator_version")))
+        generator_version=npz_meta(frames["a"], "generator_version")))
     return doc
 
 

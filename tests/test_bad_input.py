@@ -507,23 +507,23 @@ def test_cli_show_index_out_of_range(tmp_path):
 # --- workload metrics read by a training stage ------------------------------------------
 
 def test_a_missing_or_malformed_workload_json_names_the_file(tmp_path):
-    from lsm.stages import _encode_cost
+    from lsm.workload import encode_cost
 
     missing = tmp_path / "workload" / "lsm_nmnist.json"
     with pytest.raises(DataFormatError, match=r"lsm_nmnist\.json"):
-        _encode_cost(missing, seed=0, n_samples=10)
+        encode_cost(missing, seed=0, n_samples=10)
     bad = tmp_path / "w.json"
     bad.write_text('{"experiment": "workload"')  # truncated
-    with pytest.raises(DataFormatError, match=r"w\.json.*metrics JSON"):
-        _encode_cost(bad, seed=0, n_samples=10)
+    with pytest.raises(DataFormatError, match=r"w\.json.*workload metrics"):
+        encode_cost(bad, seed=0, n_samples=10)
     doc = {"experiment": "workload", "dataset": "nmnist", "model": "LSM", "variant": "s",
            "data_source": "simulated", "selection": "none",
            "records": [{"seed": 0, "metric": "dense_synops", "value": 5.0}]}
     bad.write_text(json.dumps(doc))
     with pytest.raises(DataFormatError, match="effective_synops"):
-        _encode_cost(bad, seed=0, n_samples=10)
+        encode_cost(bad, seed=0, n_samples=10)
     with pytest.raises(DataFormatError, match="seed 3"):
-        _encode_cost(bad, seed=3, n_samples=10)
+        encode_cost(bad, seed=3, n_samples=10)
 
 
 # --- 8. HDF5 declared sizes against stored bytes --------------------------------------------
