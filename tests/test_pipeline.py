@@ -41,11 +41,14 @@ def every_config():
 # ------------------------------------------------------------------ import
 
 
-def test_import_is_light():
-    """Snakemake imports lsm.pipeline at start-up: no torch, numpy, pandas, matplotlib."""
-    code = ("import sys, lsm.pipeline; "
-            "print(sorted(m for m in ('torch', 'numpy', 'pandas', 'matplotlib') "
-            "if m in sys.modules))")
+@pytest.mark.parametrize("module", ["lsm.pipeline", "lsm.pipeline.paths",
+                                    "lsm.models.registry"])
+def test_import_is_light(module):
+    """Snakemake imports these at start-up: no torch, numpy, pandas, matplotlib or
+    snakemake behind them."""
+    code = (f"import sys, {module}; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('torch', 'numpy', 'pandas', 'matplotlib', 'snakemake')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
@@ -588,14 +591,6 @@ def test_dataset_file_names_are_the_writers():
     assert Path(paths.WILLETT_DIR).parent == Path(paths.EMNIST_DIR).parent == Path(real_bmi)
     assert Path(paths.NMNIST_REAL_ROOT).parent == Path(paths.fill(paths.REAL_DIR, dataset="nmnist"))
 
-
-def test_paths_imports_nothing_heavy():
-    code = ("import sys, lsm.pipeline.paths; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('torch', 'numpy', 'pandas', 'matplotlib', 'snakemake')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=REPO)
-    assert out.stdout.strip() == "[]"
 
 
 def test_no_params_function_takes_input_or_output():
