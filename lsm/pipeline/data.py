@@ -27,24 +27,24 @@ def as_path(path: str | Path) -> str:
     return f"./{path}" if str(path).startswith("-") else str(path)
 
 
-def dataset_root(cfg: Config, name: str) -> str:
-    """Folder the frames step reads (N-MNIST: Train/ and Test/; N-TIDIGITS: the .hdf5)."""
+def _by_source(cfg: Config, name: str, simulated: str, fetched: str) -> str:
+    """The simulated path, the user's data_dir, or the fetched path of a dataset."""
     ds = cfg["datasets"][name]
     if ds["source"] == "simulated":
-        return fill(paths.SIMULATED_DIR, dataset=name)
-    if ds.get("data_dir"):
-        return as_path(ds["data_dir"])
-    return _REAL_ROOTS.get(name, fill(paths.REAL_DIR, dataset=name))
+        return simulated
+    return as_path(ds["data_dir"]) if ds.get("data_dir") else fetched
+
+
+def dataset_root(cfg: Config, name: str) -> str:
+    """Folder the frames step reads (N-MNIST: Train/ and Test/; N-TIDIGITS: the .hdf5)."""
+    return _by_source(cfg, name, fill(paths.SIMULATED_DIR, dataset=name),
+                      _REAL_ROOTS.get(name, fill(paths.REAL_DIR, dataset=name)))
 
 
 def dataset_input(cfg: Config, name: str) -> str:
     """Input of the frames step (a manifest written by a job, or the user folder)."""
-    ds = cfg["datasets"][name]
-    if ds["source"] == "simulated":
-        return fill(paths.SIMULATED_MANIFEST, dataset=name)
-    if ds.get("data_dir"):
-        return as_path(ds["data_dir"])
-    return fill(paths.REAL_MANIFEST, dataset=name)
+    return _by_source(cfg, name, fill(paths.SIMULATED_MANIFEST, dataset=name),
+                      fill(paths.REAL_MANIFEST, dataset=name))
 
 
 def bmi_paths(cfg: Config) -> tuple[str, str, list[str]]:
