@@ -22,7 +22,7 @@ import numpy as np
 from lsm import atomic
 from lsm.crossbar import RRAMParams, RRAMWeightSource
 from lsm.errors import DataFormatError
-from lsm.protocol import tuning_grid
+from lsm.protocol import halving_setting, tuning_grid
 from lsm.provenance import provenance
 from lsm.reservoir import GaussianWeightSource, LIFParams, encode
 from lsm.results import metrics_doc
@@ -413,13 +413,12 @@ def supervised_run(
     grid = tuning_grid(tuning)
     tuning_rows, fitted_first = [], None
     if grid:
-        halving = (tuning or {}).get("halving")
-        if halving:
+        min_epochs, eta = halving_setting(tuning)
+        if min_epochs:
             from lsm.tuning import chosen_index, successive_halving
 
             outcomes = successive_halving(grid, lambda point: fit(seeds[0], {**train, **point}),
-                                          min_epochs=int(halving["min_epochs"]),
-                                          eta=int(halving.get("eta", 2)))
+                                          min_epochs=min_epochs, eta=eta)
             chosen = chosen_index(outcomes)
             fitted_first = outcomes[chosen].result
             results = [(o.best_val_acc, o.best_epoch, o.epochs_run, o.eliminated_at)
