@@ -38,7 +38,7 @@ run: $(STAMP) recover
 
 # After a killed run Snakemake leaves its lock and asks for --unlock: remove it unless a
 # snakemake still runs in this directory; the profile's rerun-incomplete then redoes the
-# jobs that were cut off (lsm/runner.py).
+# jobs that were cut off (lsm/pipeline/runner.py).
 recover: $(STAMP)
 	@$(BIN)/lsm workflow recover --directory $(WORKDIR)
 

@@ -7,7 +7,7 @@ it encodes the same inputs with the same weights using
 
   (a) a naive per-sample loop of the equations (numpy, one sample and step at a time),
   (b) snntorch (snn.Leaky, reset to zero, float64, bias-free nn.Linear for W_in, W_rec),
-  (c) ours, the event-driven numba kernel (lsm.reservoir.encode, backend "events"),
+  (c) ours, the event-driven numba kernel (lsm.reservoir.network.encode, backend "events"),
   (d) ours, the dense torch path (for reference),
 
 checks that all spike counts are identical, and prints samples/s and peak RSS per
@@ -53,13 +53,13 @@ def load_inputs(name: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray
             with np.load(REPO / "results/frames/nmnist.npz") as z:
                 x = z["x_test"]
         elif name == "ntidigits":
-            from lsm.io import ntidigits
-            from lsm.preprocess import AudioPrep
+            from lsm.datasets.preprocess import AudioPrep
+            from lsm.datasets.readers import ntidigits
 
             path = REPO / "resources/datasets/ntidigits/simulated/n-tidigits.hdf5"
             x = np.stack([AudioPrep()(ev) for _, ev in ntidigits.read_split(path, "test")])
         else:
-            from lsm.io import willett
+            from lsm.datasets.readers import willett
 
             cubes = willett.read_single_letters(
                 REPO / "resources/datasets/bmi/simulated/singleLetters.mat")
@@ -72,7 +72,7 @@ def load_inputs(name: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray
 
 
 def weights(name: str):
-    from lsm.reservoir import GaussianWeightSource
+    from lsm.reservoir.network import GaussianWeightSource
 
     n_in, n_res, _, _, _, const, _ = SHAPES[name]
     return GaussianWeightSource(const=const).sample(n_in, n_res, seed=0)
@@ -120,7 +120,7 @@ def run_snntorch(x, w, decay, v_th, batch=256):
 
 
 def run_ours(x, w, decay, v_th, backend="events"):
-    from lsm.reservoir import LIFParams, encode
+    from lsm.reservoir.network import LIFParams, encode
 
     return encode(x, w, LIFParams(decay, v_th), batch_size=512, backend=backend).astype(np.int32)
 
@@ -160,7 +160,7 @@ def measure(variant, name, x, repeats):
 
 
 def _full_size_job(conn) -> None:
-    from lsm.reservoir import LIFParams, encode
+    from lsm.reservoir.network import LIFParams, encode
 
     rng = np.random.default_rng(0)
     x = np.empty((60_000, 50, 256), dtype=np.uint8)  # 768 MB, as the frames file holds it

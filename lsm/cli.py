@@ -64,28 +64,20 @@ _workers_arg = _int_in(1, 1024, "the number of worker processes")
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from lsm.datainfo import info
+    from lsm.datasets.info import info
 
     print(json.dumps(info(args.path), indent=2, sort_keys=True))
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from lsm.datainfo import show
+    from lsm.datasets.info import show
 
     show(args.path, args.out, args.index)
     print(f"wrote {args.out}")
     return 0
 
 
-# per kind: the required sizes with the config schema's bounds, and the optional
-# parameter block (a dataclass's fields)
-_SIM_SIZES = {
-    "nmnist": ({"n_train_per_class": (2, 500), "n_test_per_class": (1, 250)}, "dvs"),
-    "ntidigits": ({"n_train_speakers": (2, 400), "n_test_speakers": (1, 400)}, "cochlea"),
-    "bmi": ({"n_images_train_per_letter": (1, 100_000),
-             "n_images_test_per_letter": (1, 100_000)}, "population"),
-}
 _SEED_MAX = 2**32 - 1
 
 
@@ -111,7 +103,9 @@ def _build(cls: type, fields: object, arg: str):
 def _sim_params(kind: str, p: dict) -> tuple[list[int], int, str]:
     """The sizes and seed of `lsm data simulate <kind>` checked: every required key,
     no unknown one, integers within the config schema's bounds."""
-    sizes, block = _SIM_SIZES[kind]
+    from lsm.datasets.catalog import DATASETS
+
+    sizes, block = DATASETS[kind].sim_sizes, DATASETS[kind].sim_block
     required = [*sizes, "seed"]
     usage = (f"`lsm data simulate {kind}` needs {', '.join(required)} (and optionally "
              f"{block}).")
@@ -133,47 +127,29 @@ def _sim_params(kind: str, p: dict) -> tuple[list[int], int, str]:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from lsm.datasets.catalog import DATASETS, resolve
+
+    spec = DATASETS[args.kind]
     p = dict(args.params)
     (n_train, n_test), seed, block = _sim_params(args.kind, p)
-    where = f"--params: {block}"
-    if args.kind == "nmnist":
-        from lsm.sim.dvs import DVSParams
-        from lsm.sim.nmnist_dataset import simulate_nmnist
-
-        params = _build(DVSParams, p.get(block, {}), where)
-        m = simulate_nmnist(args.out, n_train, n_test, seed, params, workers=args.workers)
-    elif args.kind == "ntidigits":
-        from lsm.sim.cochlea import CochleaParams
-        from lsm.sim.ntidigits_dataset import simulate_ntidigits
-
-        params = _build(CochleaParams, p.get(block, {}), where)
-        m = simulate_ntidigits(args.out, n_train, n_test, seed, params, workers=args.workers)
-    else:
-        from lsm.sim.bmi_dataset import simulate_bmi
-        from lsm.sim.neural import PopulationParams
-
-        params = _build(PopulationParams, p.get(block, {}), where)
-        m = simulate_bmi(args.out, n_train, n_test, seed, params, workers=args.workers)
+    params = _build(resolve(spec.sim_params), p.get(block, {}), f"--params: {block}")
+    m = resolve(spec.simulator)(args.out, n_train, n_test, seed, params, workers=args.workers)
     print(json.dumps({k: v for k, v in m.items() if k.startswith(("n_", "events", "mean"))}))
     return 0
 
 
 def cmd_frames(args: argparse.Namespace) -> int:
     from lsm import atomic
-    from lsm.preprocess import AudioPrep, VisualPrep, nmnist_frames, ntidigits_frames
+    from lsm.datasets.catalog import DATASETS, resolve
 
+    spec = DATASETS[args.kind]
+    assert spec.frames_fn and spec.prep  # the parser offers only single-file datasets
     root = Path(args.root)
-    if args.kind == "nmnist":
-        prep = _build(VisualPrep, args.prep, "--prep")
-        man = atomic.checked_manifest(root)  # simulated: its files as listed
-        data = nmnist_frames(root, prep, args.val_fraction, args.split_seed)
-    else:
-        from lsm.io.ntidigits import FILENAME
-
-        prep = _build(AudioPrep, args.prep, "--prep")
-        path = root / FILENAME if root.is_dir() else root
-        man = atomic.checked_manifest(path.parent)
-        data = ntidigits_frames(path, prep, args.val_fraction, args.split_seed)
+    prep = _build(resolve(spec.prep), args.prep, "--prep")
+    # the folder, or the file inside it the descriptor names (a file given as is)
+    path = root / spec.input_file if spec.input_file and root.is_dir() else root
+    man = atomic.checked_manifest(path if spec.input_file is None else path.parent)
+    data = resolve(spec.frames_fn)(path, prep, args.val_fraction, args.split_seed)
     atomic.write_npz(
         args.out, **data, prep=np.array(json.dumps(prep.to_dict())),
         data_source=np.array(man.get("data_source", "real")),
@@ -184,7 +160,7 @@ def cmd_frames(args: argparse.Namespace) -> int:
 
 def cmd_bmi_frames(args: argparse.Namespace) -> int:
     from lsm import atomic
-    from lsm.bmi import BMISplit, LetterPrep, letter_frames, neural_frames
+    from lsm.datasets.bmi import BMISplit, LetterPrep, letter_frames, neural_frames
 
     split = _build(BMISplit, args.split, "--split")
     prep = _build(LetterPrep, args.prep, "--prep")
@@ -204,7 +180,7 @@ def cmd_bmi_frames(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from lsm import fetch
+    from lsm.datasets import fetch
 
     p = args.params or {}
     if args.kind == "nmnist":
@@ -222,11 +198,11 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 def cmd_plot_cost_ratio(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from lsm import plots
     from lsm.errors import DataFormatError
-    from lsm.paper import paper_value
-    from lsm.ratios import check_specs, ratio_curve, ratio_docs
-    from lsm.results import read_metrics
+    from lsm.results import plots
+    from lsm.results.contract import read_metrics
+    from lsm.results.paper import paper_value
+    from lsm.results.ratios import check_specs, ratio_curve, ratio_docs
 
     docs = [read_metrics(p) for p in args.metrics]
     specs = check_specs(args.ratios)
@@ -252,7 +228,7 @@ def cmd_plot_cost_ratio(args: argparse.Namespace) -> int:
 
 
 def cmd_tuning(args: argparse.Namespace) -> int:
-    from lsm.results import tuning_table
+    from lsm.results.contract import tuning_table
 
     df = tuning_table(args.tuning, args.out, args.epoch_cap, args.patience,
                       (args.halving_min_epochs, args.halving_eta))
@@ -261,12 +237,12 @@ def cmd_tuning(args: argparse.Namespace) -> int:
 
 
 def cmd_aggregate(args: argparse.Namespace) -> int:
-    from lsm.results import aggregate, read_metrics, write_table
+    from lsm.results.contract import aggregate, read_metrics, write_table
 
     docs = [read_metrics(p) for p in args.metrics]
     paths: list[str] = list(args.metrics)
     if args.ratios is not None:
-        from lsm.ratios import ratio_docs
+        from lsm.results.ratios import ratio_docs
 
         ratios = ratio_docs(docs, args.ratios, paths)
         docs += ratios
@@ -280,9 +256,9 @@ def cmd_aggregate(args: argparse.Namespace) -> int:
 
 
 def cmd_plot_cost(args: argparse.Namespace) -> int:
-    from lsm import plots
     from lsm.errors import DataFormatError
-    from lsm.results import read_table
+    from lsm.results import plots
+    from lsm.results.contract import read_table
 
     acc, cost = read_table(args.accuracy), read_table(args.cost)
     for path, df, what in ((args.accuracy, acc, (acc.split == "test")
@@ -299,9 +275,9 @@ def cmd_plot_cost(args: argparse.Namespace) -> int:
 
 
 def cmd_plot_zeroshot(args: argparse.Namespace) -> int:
-    from lsm import plots_retrieval
     from lsm.errors import DataFormatError
-    from lsm.results import read_table
+    from lsm.results.contract import read_table
+    from lsm.zeroshot import plots as plots_retrieval
 
     table, cost = read_table(args.table), read_table(args.cost)
     if not (table.metric == args.metric).any():
@@ -318,11 +294,12 @@ def cmd_plot_zeroshot(args: argparse.Namespace) -> int:
 
 
 def cmd_energy(args: argparse.Namespace) -> int:
-    from lsm import atomic, plots_energy
-    from lsm.energy import check_systems, energy_table, load_constants
+    from lsm import atomic
+    from lsm.energy import plots as plots_energy
+    from lsm.energy.model import check_systems, energy_table, load_constants
     from lsm.errors import ConfigError
-    from lsm.paper import PAPER_ENERGY_RATIO
-    from lsm.results import write_table
+    from lsm.results.contract import write_table
+    from lsm.results.paper import PAPER_ENERGY_RATIO
 
     consts = load_constants(args.constants, args.overrides)
     systems = check_systems(args.systems)
@@ -341,8 +318,8 @@ def cmd_energy(args: argparse.Namespace) -> int:
     if args.measured:
         import pandas as pd
 
-        from lsm.gpu_energy import read_measured
-        from lsm.results import COLUMNS
+        from lsm.energy.gpu import read_measured
+        from lsm.results.contract import COLUMNS
 
         m = read_measured(args.measured)
         if "skipped" in m:
@@ -372,7 +349,8 @@ def cmd_energy(args: argparse.Namespace) -> int:
 
 
 def cmd_gpu_energy(args: argparse.Namespace) -> int:
-    from lsm import atomic, gpu_energy
+    from lsm import atomic
+    from lsm.energy import gpu as gpu_energy
 
     reason = gpu_energy.why_not()
     if reason:
@@ -380,7 +358,7 @@ def cmd_gpu_energy(args: argparse.Namespace) -> int:
         atomic.write_json(args.out, {"skipped": reason})
         return 0
     from lsm.errors import DataFormatError
-    from lsm.stages import check_binary, load_npz
+    from lsm.pipeline.stages import check_binary, load_npz
 
     data = load_npz(args.frames, ("x_test",))
     x = data["x_test"]
@@ -399,7 +377,7 @@ def cmd_gpu_energy(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from lsm import atomic
-    from lsm.report import build_report
+    from lsm.results.report import build_report
 
     out = Path(args.out)
     atomic.write_text(out, build_report(args.tables, args.figures or [], out.parent))
@@ -416,7 +394,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_notebook(args: argparse.Namespace) -> int:
-    from lsm.runner import run_notebook
+    from lsm.pipeline.runner import run_notebook
 
     run_notebook(args.src, args.out, [tuple(r) for r in args.parameters_raw],
                  args.parameters_yaml, args.kernel)
@@ -424,7 +402,7 @@ def cmd_notebook(args: argparse.Namespace) -> int:
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
-    from lsm.runner import recover
+    from lsm.pipeline.runner import recover
 
     done = recover(args.directory)
     if done:
@@ -433,6 +411,8 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from lsm.datasets.catalog import DATASETS  # light: names and bounds only
+
     ap = argparse.ArgumentParser(prog="lsm", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="group", required=True)
 
@@ -447,14 +427,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=int, default=0, help="which sample")
     p.set_defaults(func=cmd_show)
     p = dsub.add_parser("simulate", help="write a simulated dataset in the real format")
-    p.add_argument("kind", choices=["nmnist", "ntidigits", "bmi"])
+    p.add_argument("kind", choices=list(DATASETS))
     p.add_argument("--out", required=True)
     p.add_argument("--params", type=_json_arg, required=True,
                    help="sizes and seed (JSON), as the config's datasets.<kind>.simulate")
     p.add_argument("--workers", type=_workers_arg, default=None)
     p.set_defaults(func=cmd_simulate)
     p = dsub.add_parser("frames", help="events -> binary frames with train/val/test split")
-    p.add_argument("kind", choices=["nmnist", "ntidigits"])
+    p.add_argument("kind", choices=[n for n, d in DATASETS.items() if d.frames_fn])
     p.add_argument("--root", required=True)
     p.add_argument("--prep", type=_json_arg, required=True)
     p.add_argument("--val-fraction", type=_fraction, required=True,

@@ -22,31 +22,15 @@ from typing import Any
 
 import yaml
 
+from lsm.datasets.catalog import DATASETS, FRAMES
 from lsm.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
-DATA_HELP = {
-    "nmnist": "remove data_dir to let the workflow download N-MNIST through tonic "
-              "(needs internet), or download Train.zip and Test.zip from "
-              "https://www.garrickorchard.com/datasets/n-mnist and extract them so that "
-              "data_dir holds Train/ and Test/.",
-    "ntidigits": "remove data_dir to let the workflow download n-tidigits.hdf5 "
-                 "(md5-checked; needs internet), or point it at the folder holding that file.",
-    "willett": "download handwritingBCIData.tar.gz from Dryad (doi:10.5061/dryad.wh70rxwmv), "
-               "extract Datasets/t5.2019.05.08/singleLetters.mat and point willett_dir at "
-               "its folder.",
-    "emnist": "remove emnist_dir to download EMNIST (md5-checked), or point it at the folder "
-              "holding emnist-letters-{train,test}-{images-idx3,labels-idx1}-ubyte.",
-}
-
-# Simulated sizes at (at least) the paper's scale (docs/paper-notes.md §2): used with paper_size.
-PAPER_SIM_SIZES = {
-    "nmnist": {"n_train_per_class": 400, "n_test_per_class": 100},
-    "ntidigits": {"n_train_speakers": 112, "n_test_speakers": 113},
-    "bmi": {},
-}
+# Per-dataset facts come from the descriptors (lsm.datasets.catalog), never from a
+# branch on a dataset's name.
+PAPER_SIM_SIZES = {name: dict(d.paper_sizes) for name, d in DATASETS.items()}
 
 
 def simulation_params(cfg: dict[str, Any], name: str) -> dict[str, Any]:
@@ -149,9 +133,9 @@ def energy_constants_path(constants: str, base: Path | None = None) -> Path:
 
 def check_energy(energy: dict[str, Any], base: Path | None = None) -> None:
     """The constants file exists, is a file and is valid, and every override names a
-    constant and gives it a value the constants schema allows (:func:`lsm.energy.
+    constant and gives it a value the constants schema allows (:func:`lsm.energy.model.
     load_constants`): otherwise only the last job of a run would find out."""
-    from lsm.energy import load_constants
+    from lsm.energy.model import load_constants
     from lsm.errors import DataFormatError
 
     path = energy_constants_path(energy["constants"], base)
@@ -280,18 +264,13 @@ def check_rram(rram: dict[str, Any], key: str = "rram") -> None:
 
 
 # Class ids of each frames file (results/frames/<name>.npz), for the zero-shot checks.
-FRAME_CLASSES: dict[str, range] = {"nmnist": range(10), "ntidigits": range(11),
-                                   "bmi_neural": range(26), "bmi_letters": range(26),
-                                   "bmi_letters_mixed": range(26)}
-FRAME_CLASS_HELP = {"nmnist": "digits 0..9", "ntidigits": "0..10 (0 = 'zero', 10 = 'oh')",
-                    "bmi_neural": "letters a..z (= 0..25)",
-                    "bmi_letters": "letters a..z (= 0..25)",
-                    "bmi_letters_mixed": "letters a..z (= 0..25)"}
-LETTER_FRAMES = frozenset({"bmi_neural", "bmi_letters", "bmi_letters_mixed"})
+FRAME_CLASSES: dict[str, range] = {n: range(f.n_classes) for n, f in FRAMES.items()}
+FRAME_CLASS_HELP = {n: f.class_help for n, f in FRAMES.items()}
+LETTER_FRAMES = frozenset(n for n, f in FRAMES.items() if f.letters)
 # frames with the same samples, labels and split as other frames (an encoder of them may
 # stand on that side of a zero-shot pair): the simulated BMI letters in the mixed-font
-# ablation (lsm.sim.bmi_dataset)
-SAME_ITEMS_AS = {"bmi_letters_mixed": "bmi_letters"}
+# ablation (lsm.datasets.simulators.bmi_dataset)
+SAME_ITEMS_AS = {n: f.same_items_as for n, f in FRAMES.items() if f.same_items_as}
 
 
 def check_classes(key: str, zs: dict[str, Any]) -> None:
@@ -502,8 +481,7 @@ def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
     for name, ds in datasets.items():
         if ds["source"] != "real":
             continue
-        for key, help_key in (("data_dir", name), ("willett_dir", "willett"),
-                              ("emnist_dir", "emnist")):
+        for key, hint in DATASETS[name].data_help.items():
             if not ds.get(key):
                 continue
             d = Path(ds[key])
@@ -512,7 +490,7 @@ def check_references(cfg: dict[str, Any], base: Path | None = None) -> None:
             if not d.is_dir():
                 raise ConfigError(f"datasets/{name}/{key}",
                                   f"folder '{ds[key]}' does not exist.",
-                                  DATA_HELP.get(help_key, "point it at the extracted dataset."))
+                                  hint)
 
 
 def _zs_reads(key: str, zs: dict[str, Any]) -> dict[str, str]:
@@ -533,7 +511,7 @@ def _zs_reads(key: str, zs: dict[str, Any]) -> dict[str, str]:
 
 def _check_one_protocol(cfg: dict[str, Any]) -> None:
     """With a tuning grid, every supervised run must share one budget (epoch cap,
-    patience, lr decay, optimiser and weight decay: lsm.protocol.BUDGET_KEYS): the
+    patience, lr decay, optimiser and weight decay: lsm.pipeline.protocol.BUDGET_KEYS): the
     comparison is fair only when every model gets the same."""
     sup = cfg.get("supervised", {})
     tuning = sup.get("tuning", {})
@@ -543,7 +521,7 @@ def _check_one_protocol(cfg: dict[str, Any]) -> None:
                               "add supervised/tuning/grid (lr and batch_size), or remove "
                               "halving.")
         return
-    from lsm.protocol import BUDGET_KEYS, run_budgets
+    from lsm.pipeline.protocol import BUDGET_KEYS, run_budgets
 
     cap = max((b[BUDGET_KEYS.index("epochs")] or 0 for b in run_budgets(cfg).values()),
               default=0)
@@ -583,7 +561,7 @@ def _check_bins(key: str, params: dict[str, Any], dataset: dict[str, Any]) -> No
 
 def _check_power(key: str, zs: dict[str, Any], encoders: dict, readouts: dict) -> None:
     """The power analysis names LSM runs of this experiment that it can repeat as they
-    are (lsm.zs_power: counts or standardised features, distinct pairs, encoders that read
+    are (lsm.zeroshot.power: counts or standardised features, distinct pairs, encoders that read
     the experiment's frames) and fits in the main runs."""
     pw = zs.get("power")
     if not pw:
@@ -724,18 +702,11 @@ def class_ids(values: list[int | str]) -> list[int]:
 
 
 def frame_names(datasets: dict[str, Any]) -> list[str]:
-    """Names of the frame files the datasets give (results/frames/<name>.npz): one per
-    dataset, but two for bmi (neural trials and letter images), and three for simulated
-    bmi (also the letters of the mixed-font ablation)."""
-    out = []
-    for name, ds in datasets.items():
-        if name != "bmi":
-            out.append(name)
-            continue
-        out += ["bmi_neural", "bmi_letters"]
-        if ds.get("source", "simulated") == "simulated":
-            out.append("bmi_letters_mixed")
-    return out
+    """Names of the frame files the datasets give (results/frames/<name>.npz), from their
+    descriptors: one per dataset, but two for bmi (neural trials and letter images), and
+    three for simulated bmi (also the letters of the mixed-font ablation)."""
+    return [f for name, ds in datasets.items()
+            for f in DATASETS[name].frame_names(ds.get("source", "simulated"))]
 
 
 def select_direction(zs: dict[str, Any]) -> str:

@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 import scipy.io
 
-from lsm import datainfo
-from lsm.bmi import BMISplit, LetterPrep, letter_frames
+from lsm.datasets import info as datainfo
+from lsm.datasets.bmi import BMISplit, LetterPrep, letter_frames
+from lsm.datasets.events import make_events, validate_events
+from lsm.datasets.preprocess import AudioPrep, VisualPrep, nmnist_frames, ntidigits_frames
+from lsm.datasets.readers import emnist, nmnist, ntidigits, willett
 from lsm.errors import DataFormatError
-from lsm.events import make_events, validate_events
-from lsm.io import emnist, nmnist, ntidigits, willett
-from lsm.preprocess import AudioPrep, VisualPrep, nmnist_frames, ntidigits_frames
-from lsm.stages import load_npz
+from lsm.pipeline.stages import load_npz
 
 
 def _raises(fn, name: str | Path, *words: str) -> str:
@@ -507,7 +507,7 @@ def test_cli_show_index_out_of_range(tmp_path):
 # --- workload metrics read by a training stage ------------------------------------------
 
 def test_a_missing_or_malformed_workload_json_names_the_file(tmp_path):
-    from lsm.workload import encode_cost
+    from lsm.reservoir.workload import encode_cost
 
     missing = tmp_path / "workload" / "lsm_nmnist.json"
     with pytest.raises(DataFormatError, match=r"lsm_nmnist\.json"):

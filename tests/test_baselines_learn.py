@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 import torch
 
-from lsm import atomic, stages
+from lsm import atomic
+from lsm.datasets.preprocess import coarsen_bins
 from lsm.errors import ConfigError
 from lsm.models.rnn import RNNClassifier, rnn_inputs
 from lsm.models.srnn import (
@@ -27,8 +28,8 @@ from lsm.models.srnn import (
     calibrate_const,
     firing_rate,
 )
-from lsm.preprocess import coarsen_bins
-from lsm.training import TrainConfig, make_loss, train_classifier
+from lsm.models.training import TrainConfig, make_loss, train_classifier
+from lsm.pipeline import stages
 
 K = 4
 
@@ -259,7 +260,7 @@ def test_config_refuses_unequal_budgets_and_bins_beyond_the_frames(tmp_path):
 
 
 def test_event_driven_cost_counts_events_on_both_sides():
-    from lsm.cost import TrainingCost
+    from lsm.models.cost import TrainingCost
 
     f = _fit(SRNNClassifier, {"n_res": 64, "decay": 0.9, "v_th": 0.6})
     c = f.cost
@@ -280,7 +281,7 @@ def test_event_driven_cost_counts_events_on_both_sides():
 
 def test_tuning_grid_needs_both_axes_and_captions_follow_the_config():
     from lsm.config import load_yaml_strict, validate_config
-    from lsm.protocol import protocol_caption
+    from lsm.pipeline.protocol import protocol_caption
 
     cfg = load_yaml_strict("config/config.yaml")
     assert "2 x 2 grid" in protocol_caption(validate_config(cfg))

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lsm.bmi import BMISplit, LetterPrep, letter_frames, neural_frames
 from lsm.config import class_ids
+from lsm.datasets.bmi import BMISplit, LetterPrep, letter_frames, neural_frames
+from lsm.datasets.readers import emnist, willett
 from lsm.errors import DataFormatError
-from lsm.io import emnist, willett
-from lsm.pairing import PairSpec, make_pairs
+from lsm.zeroshot.pairing import PairSpec, make_pairs
 
 
 def _image(value: int) -> np.ndarray:

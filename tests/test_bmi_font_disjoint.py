@@ -19,12 +19,12 @@ import pytest
 
 from lsm.config import REPO_ROOT as REPO
 from lsm.config import class_ids, frame_names, load_yaml_strict, validate_config
+from lsm.datasets.readers import emnist
+from lsm.datasets.simulators import bmi_dataset as bd
+from lsm.datasets.simulators import handwriting as hw
 from lsm.errors import ConfigError
-from lsm.io import emnist
-from lsm.pairing import PairSpec, make_pairs
-from lsm.retrieval import chance_topk, retrieval_records
-from lsm.sim import bmi_dataset as bd
-from lsm.sim import handwriting as hw
+from lsm.zeroshot.pairing import PairSpec, make_pairs
+from lsm.zeroshot.retrieval import chance_topk, retrieval_records
 
 FONTS = [*hw.PRINT_FONTS, *hw.CURSIVE_FONTS]
 LETTERS = string.ascii_lowercase

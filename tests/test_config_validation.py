@@ -174,7 +174,7 @@ def test_values_must_be_json_like(edit, key):
 
 
 def test_an_empty_rram_window_is_refused_in_the_config_and_the_device_model():
-    from lsm.crossbar import RRAMParams
+    from lsm.reservoir.crossbar import RRAMParams
 
     for lo, hi in ((80.0, 20.0), (50.0, 50.0)):
         cfg = _cfg()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lsm.crossbar import RRAMParams, RRAMWeightSource, deploy, footprint, program_nominal
-from lsm.reservoir import LIFParams, encode
-from lsm.training import TrainConfig
-from lsm.variability import axis_change, sweep
-from lsm.workload import workload
+from lsm.models.training import TrainConfig
+from lsm.reservoir.crossbar import RRAMParams, RRAMWeightSource, deploy, footprint, program_nominal
+from lsm.reservoir.network import LIFParams, encode
+from lsm.reservoir.variability import axis_change, sweep
+from lsm.reservoir.workload import workload
 
 
 def test_stochastic_set_statistics_and_differential_spread():

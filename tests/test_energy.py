@@ -10,7 +10,7 @@ import pytest
 
 from lsm.cli import main
 from lsm.config import REPO_ROOT
-from lsm.energy import (
+from lsm.energy.model import (
     Workload,
     digital_energy,
     fc_head_macs,
@@ -78,7 +78,7 @@ def test_bad_overrides_and_units_are_named(tmp_path):
 
 
 def test_head_macs_match_the_torch_heads():
-    from lsm.contrastive import head_macs, projection_head
+    from lsm.zeroshot.contrastive import head_macs, projection_head
 
     for kind in ("linear", "OneFC", "TwoFC", "ThreeFC"):
         assert fc_head_macs(kind, 200, 64) == head_macs(projection_head(kind, 200, 64))

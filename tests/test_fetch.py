@@ -8,7 +8,7 @@ from unittest import mock
 
 import pytest
 
-from lsm import fetch
+from lsm.datasets import fetch
 from lsm.errors import DataFormatError
 
 
@@ -80,7 +80,7 @@ def test_emnist_extraction_from_a_local_archive(tmp_path):
 
     import numpy as np
 
-    from lsm.io import emnist
+    from lsm.datasets.readers import emnist
 
     stage = tmp_path / "stage"
     emnist.write_letters(stage, "train", np.zeros((2, 28, 28), np.uint8), np.array([1, 2]))

@@ -13,11 +13,11 @@ import pytest
 import scipy.io
 from conftest import REAL_NMNIST
 
-from lsm.calibration import real_nmnist_sample
+from lsm.datasets.calibration import real_nmnist_sample
+from lsm.datasets.events import make_events
+from lsm.datasets.preprocess import AudioPrep
+from lsm.datasets.readers import emnist, ntidigits, willett
 from lsm.errors import DataFormatError
-from lsm.events import make_events
-from lsm.io import emnist, ntidigits, willett
-from lsm.preprocess import AudioPrep
 
 # --- N-TIDIGITS -------------------------------------------------------------------------
 

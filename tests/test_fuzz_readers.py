@@ -25,10 +25,10 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from lsm.datasets.events import EVENT_DTYPE, make_events
+from lsm.datasets.readers import emnist, nmnist, ntidigits, willett
 from lsm.errors import DataFormatError
-from lsm.events import EVENT_DTYPE, make_events
-from lsm.io import emnist, nmnist, ntidigits, willett
-from lsm.stages import load_npz
+from lsm.pipeline.stages import load_npz
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

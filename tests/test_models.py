@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from lsm.cost import BACKWARD_FACTOR, TrainingCost, recurrent_macs
 from lsm.models import MODELS
+from lsm.models.cost import BACKWARD_FACTOR, TrainingCost, recurrent_macs
 from lsm.models.srnn import SRNN, RectSpike
-from lsm.reservoir import LIFParams, ReservoirWeights, encode, fit_grid
+from lsm.reservoir.network import LIFParams, ReservoirWeights, encode, fit_grid
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
 

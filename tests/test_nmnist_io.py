@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from lsm.datasets.events import make_events
+from lsm.datasets.readers import nmnist
 from lsm.errors import DataFormatError
-from lsm.events import make_events
-from lsm.io import nmnist
 
 
 def _events(n=50, seed=0):

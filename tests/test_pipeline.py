@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from lsm.config import FRAME_CLASSES, class_ids, load_config, select_direction
-from lsm.energy import fc_head_macs
+from lsm.energy.model import fc_head_macs
 from lsm.models.registry import model_input, zs_input
 from lsm.pipeline import data, paths, runs, tables, targets
-from lsm.protocol import protocol_caption, run_budgets, zeroshot_encoder_caption
+from lsm.pipeline.protocol import protocol_caption, run_budgets, zeroshot_encoder_caption
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = {"default": "config/config.yaml", "paper": "config/paper.yaml",
@@ -365,14 +365,14 @@ def test_table_definitions(cfg):
 @every_config()
 def test_captions_leave_the_data_source_to_the_aggregator(configs, name):
     """`lsm results aggregate` appends 'Data: SIMULATED ...' or 'Data: real datasets.' from
-    the metrics (lsm.results.data_caption): a caption here must not claim either, or the
+    the metrics (lsm.results.contract.data_caption): a caption here must not claim either, or the
     paper config's real-data tables would say simulated."""
     for _, caption in tables.table_definitions(configs[name]).values():
         assert "simulated" not in caption.lower() and "real data" not in caption.lower()
 
 
 def test_table_metrics(cfg):
-    from lsm.ratios import RATIO_METRICS
+    from lsm.results.ratios import RATIO_METRICS
 
     m = tables.table_metrics(cfg)
     assert m["supervised"] == ["accuracy", "best_epoch"]
@@ -399,7 +399,7 @@ def test_table_ratios(cfg):
 
 
 def test_head_classes_are_the_frames_classes():
-    from lsm.io import ntidigits
+    from lsm.datasets.readers import ntidigits
 
     assert tables.head_classes("nmnist") == 10
     assert tables.head_classes("ntidigits") == len(ntidigits.CLASS_NAMES) == 11
@@ -493,7 +493,7 @@ def test_qc_params_without_datasets(cfg):
 
 
 def test_bmi_generator_version():
-    from lsm.sim.bmi_dataset import GENERATOR_VERSION
+    from lsm.datasets.simulators.bmi_dataset import GENERATOR_VERSION
 
     assert data.bmi_generator_version() == GENERATOR_VERSION
 
@@ -580,7 +580,7 @@ def test_fill_log_benchmark_and_matches():
 def test_dataset_file_names_are_the_writers():
     """The map's file names are those the dataset writers use."""
     from lsm.atomic import MANIFEST
-    from lsm.sim.bmi_dataset import IMAGE_SETS, MAT_NAME
+    from lsm.datasets.simulators.bmi_dataset import IMAGE_SETS, MAT_NAME
 
     assert paths.MANIFEST_NAME == MANIFEST and paths.WILLETT_MAT_NAME == MAT_NAME
     sim_bmi = paths.fill(paths.SIMULATED_DIR, dataset="bmi")

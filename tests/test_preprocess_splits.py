@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from lsm.events import make_events
-from lsm.preprocess import SelectPolarity, ToBinaryFrames, VisualPrep
-from lsm.splits import stratified_val_split
+from lsm.datasets.events import make_events
+from lsm.datasets.preprocess import SelectPolarity, ToBinaryFrames, VisualPrep
+from lsm.datasets.splits import stratified_val_split
 
 
 def test_center_crop_keeps_pixels_9_to_24_and_one_polarity():

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from lsm.errors import DataFormatError
-from lsm.readout import predict, train_linear_readout
-from lsm.results import COLUMNS, aggregate, metrics_doc, read_metrics, write_table
-from lsm.training import TrainConfig
+from lsm.models.readout import predict, train_linear_readout
+from lsm.models.training import TrainConfig
+from lsm.results.contract import COLUMNS, aggregate, metrics_doc, read_metrics, write_table
 
 
 def _blobs(n, seed):
@@ -93,7 +93,7 @@ def test_wall_clock_records_go_to_the_timing_table_only():
 def test_report_ordering_paragraph_finds_reversals_and_ignores_ties():
     import pandas as pd
 
-    from lsm.report import ordering_paragraph
+    from lsm.results.report import ordering_paragraph
 
     rows = pd.DataFrame({"dataset": ["d"] * 3, "split": ["test"] * 3, "metric": ["acc"] * 3,
                          "model": ["A", "B", "C"], "variant": ["v"] * 3,

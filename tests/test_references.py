@@ -10,12 +10,13 @@ import pytest
 import yaml
 from workflow_helpers import REPO
 
-from lsm import atomic, sweep
+from lsm import atomic
 from lsm.config import load_config
 from lsm.errors import ConfigError, DataFormatError
 from lsm.models import MODELS
 from lsm.models.linear import project, projection_matrix, time_sum
-from lsm.results import COLUMNS, read_metrics
+from lsm.reservoir import sweep
+from lsm.results.contract import COLUMNS, read_metrics
 
 TRAIN = {"lr": 0.05, "epochs": 6, "batch_size": 16}
 N_T, N_C, K = 9, 12, 3
@@ -231,7 +232,7 @@ def test_sweep_gives_one_record_per_size_and_seed_above_chance(tmp_path):
 
 def test_the_stage_writes_contract_outputs_and_the_figure(tmp_path):
     path, _ = _frames_file(tmp_path / "f.npz")
-    from lsm.stages import supervised_run
+    from lsm.pipeline.stages import supervised_run
 
     refs = []
     for kind in ("time_sum_readout", "random_projection_readout"):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from lsm.reservoir import (
+from lsm.reservoir.network import (
     GaussianWeightSource,
     LIFParams,
     ReservoirWeights,

@@ -17,11 +17,13 @@ import numpy as np
 import pytest
 import yaml
 
-from lsm import atomic, stages, zeroshot
+from lsm import atomic
 from lsm.cli import main
 from lsm.config import REPO_ROOT, load_config, validate_config
 from lsm.errors import ConfigError, DataFormatError
-from lsm.results import COLUMNS, aggregate, read_metrics, read_table, write_table
+from lsm.pipeline import stages
+from lsm.results.contract import COLUMNS, aggregate, read_metrics, read_table, write_table
+from lsm.zeroshot import stage as zeroshot
 
 DEFAULT = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
 CONSTANTS = REPO_ROOT / "config" / "energy.yaml"
@@ -223,7 +225,7 @@ def _zs_doc(run, model, vals):
     ('[{"numerator": "s", "denominator": "l", "proj_dim": 128}]', "pd=128"),
 ])
 def test_bad_cost_ratios_are_clear_errors(tmp_path, capsys, ratios, words):
-    from lsm.ratios import RATIO_METRICS
+    from lsm.results.ratios import RATIO_METRICS
 
     paths = []
     for run, model in (("s", "SRNN"), ("l", "LSM")):
@@ -405,7 +407,7 @@ def test_plots_of_rows_the_table_lacks_are_errors(tmp_path, capsys):
 def test_report_of_valid_tables_is_unchanged(tmp_path):
     import pandas as pd
 
-    from lsm.report import build_report
+    from lsm.results.report import build_report
 
     good = _table(tmp_path)
     assert read_table(good).equals(pd.read_csv(good))
@@ -530,7 +532,7 @@ def test_atomic_outputs_get_the_usual_mode_not_0600(tmp_path, mask, mode):
 
 def test_gpu_energy_checks_its_frames_and_its_output_feeds_the_table(tmp_path, capsys,
                                                                      monkeypatch):
-    from lsm import gpu_energy
+    from lsm.energy import gpu as gpu_energy
 
     monkeypatch.setattr(gpu_energy, "why_not", lambda: None)
     monkeypatch.setattr(gpu_energy, "measure", lambda x, enc: {

@@ -6,11 +6,11 @@ import time
 
 import numpy as np
 
-from lsm.io import emnist, nmnist, ntidigits, willett
-from lsm.sim.bmi_dataset import simulate_bmi
-from lsm.sim.nmnist_dataset import simulate_nmnist
-from lsm.sim.ntidigits_dataset import make_speakers, simulate_ntidigits
-from lsm.splits import group_val_split
+from lsm.datasets.readers import emnist, nmnist, ntidigits, willett
+from lsm.datasets.simulators.bmi_dataset import simulate_bmi
+from lsm.datasets.simulators.nmnist_dataset import simulate_nmnist
+from lsm.datasets.simulators.ntidigits_dataset import make_speakers, simulate_ntidigits
+from lsm.datasets.splits import group_val_split
 
 
 def _tree_bytes(root):
@@ -68,7 +68,7 @@ def test_espeak_audio_does_not_depend_on_the_clock():
     import subprocess
     import sys
 
-    code = ("import hashlib; from lsm.sim import speech; "
+    code = ("import hashlib; from lsm.datasets.simulators import speech; "
             "x = speech.synthesize('zero', 'en-029+f3', 184, 26, 72, rand_seed=7); "
             "print(hashlib.md5(x.tobytes()).hexdigest())")
     a = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from lsm import atomic, stages
+from lsm import atomic
 from lsm.errors import DataFormatError
+from lsm.pipeline import stages
 
 
 @pytest.fixture

@@ -14,11 +14,12 @@ import shutil
 import numpy as np
 import pytest
 
-from lsm import atomic, stages
+from lsm import atomic
 from lsm.cli import main
+from lsm.datasets.simulators.bmi_dataset import simulate_bmi
+from lsm.datasets.simulators.nmnist_dataset import simulate_nmnist
 from lsm.errors import DataFormatError
-from lsm.sim.bmi_dataset import simulate_bmi
-from lsm.sim.nmnist_dataset import simulate_nmnist
+from lsm.pipeline import stages
 
 
 def _bins(root):
@@ -208,7 +209,7 @@ def test_nan_or_infinite_features_name_the_file_and_the_array(frames, tmp_path):
 
 
 def test_zeroshot_inputs_are_checked_too(frames, tmp_path):
-    from lsm.zeroshot import _inputs
+    from lsm.zeroshot.stage import _inputs
 
     bad = dict(frames, x_train=frames["x_train"] * 3)
     with pytest.raises(DataFormatError, match=r"a\.npz: x_train holds"):

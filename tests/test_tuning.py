@@ -1,4 +1,4 @@
-"""Successive halving (lsm.tuning): the survivor equals a straight run, pruned points stop at
+"""Successive halving (lsm.models.tuning): the survivor equals a straight run, pruned points stop at
 their rung, and the trials do not disturb each other's random numbers."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from lsm.training import TrainConfig, train_classifier
-from lsm.tuning import chosen_index, rungs, successive_halving
+from lsm.models.training import TrainConfig, train_classifier
+from lsm.models.tuning import chosen_index, rungs, successive_halving
 
 GRID = [{"lr": lr, "batch_size": bs} for lr in (1e-3, 1e-2) for bs in (16, 64)]
 
@@ -138,7 +138,7 @@ def test_supervised_run_under_halving_records_the_rungs(tmp_path):
 
     import pandas as pd
 
-    from lsm.stages import supervised_run
+    from lsm.pipeline.stages import supervised_run
 
     g = np.random.default_rng(0)
     n_t, n_c = 6, 5

@@ -155,7 +155,7 @@ def test_end_to_end_datasets_qc(test_run):
 def test_end_to_end_zeroshot(test_run):
     res = test_run / "results"
     ret = pd.read_csv(res / "tables/zeroshot_audio_visual.csv")
-    power = ret[ret.variant.str.contains(", ")]  # the power analysis's rows (lsm.zs_power)
+    power = ret[ret.variant.str.contains(", ")]  # the power analysis's rows (lsm.zeroshot.power)
     top1 = ret[(ret.metric == "a2i_top1_dot") & ~ret.index.isin(power.index)]
     models = set(zip(top1.model, top1.variant, strict=True))
     assert models == {("LSM-CLIP", "software pd=16"), ("LSM-CLIP", "software pd=32"),

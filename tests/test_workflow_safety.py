@@ -15,8 +15,8 @@ import yaml
 from workflow_helpers import REPO, snakemake
 
 from lsm.config import load_config
-from lsm.events import make_events
-from lsm.io import nmnist
+from lsm.datasets.events import make_events
+from lsm.datasets.readers import nmnist
 
 pytestmark = pytest.mark.workflow
 
@@ -192,7 +192,7 @@ def test_recover_leaves_a_live_run_alone(tmp_path):
 
 def test_notebook_parameters_keep_json_numbers_that_yaml_1_1_reads_as_text():
     """papermill's -y goes through PyYAML (YAML 1.1): JSON's 1e-05 would become "1e-05"."""
-    from lsm.runner import notebook_params
+    from lsm.pipeline.runner import notebook_params
 
     p = notebook_params([("input_path", "x.npz")], json.dumps({"train": {"lr": 1e-05}}))
     assert p == {"input_path": "x.npz", "train": {"lr": 1e-05}}

@@ -9,12 +9,18 @@ import numpy as np
 import pytest
 import torch
 
-from lsm import zeroshot
-from lsm.contrastive import PairLoss, clip_soft_loss, head_macs, projection_head, proto_loss
 from lsm.errors import ConfigError
-from lsm.pairing import PairSpec, make_pairs
-from lsm.ratios import ratio_doc
-from lsm.retrieval import chance_topk, retrieval_records, topk_accuracy
+from lsm.results.ratios import ratio_doc
+from lsm.zeroshot import stage as zeroshot
+from lsm.zeroshot.contrastive import (
+    PairLoss,
+    clip_soft_loss,
+    head_macs,
+    projection_head,
+    proto_loss,
+)
+from lsm.zeroshot.pairing import PairSpec, make_pairs
+from lsm.zeroshot.retrieval import chance_topk, retrieval_records, topk_accuracy
 
 SEEN, UNSEEN = (1, 2, 3, 4, 5, 6, 7), (8, 9)
 
@@ -126,7 +132,7 @@ def test_ratio_doc_divides_seed_by_seed():
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from lsm.demo import demo_pairs
+    from lsm.datasets.demo import demo_pairs
 
     return demo_pairs(tmp_path_factory.mktemp("zsdemo"))
 

@@ -19,10 +19,10 @@ import pytest
 import torch
 from torch import nn
 
-from lsm import zeroshot
-from lsm.contrastive import FEATURE_NORM_EPS, feature_norm, projection_head
 from lsm.errors import ConfigError
-from lsm.pairing import PairSpec, make_pairs
+from lsm.zeroshot import stage as zeroshot
+from lsm.zeroshot.contrastive import FEATURE_NORM_EPS, feature_norm, projection_head
+from lsm.zeroshot.pairing import PairSpec, make_pairs
 
 SEEN, UNSEEN = (1, 2, 3, 4, 5, 6, 7), (8, 9)
 CLASSES = SEEN + UNSEEN

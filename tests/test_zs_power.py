@@ -15,11 +15,12 @@ import torch
 # the same classes, per-class sample counts and pairing as the normalisation tests
 from test_zeroshot_normalisation import CLASSES, PAIRING, PER_CLASS, UNSEEN
 
-from lsm import zeroshot, zs_power
 from lsm.config import load_yaml_strict, validate_config
 from lsm.errors import ConfigError
-from lsm.results import STAT_COLUMNS, aggregate, metrics_doc
-from lsm.stats import binom_test_above, bootstrap_ci, t_test_above
+from lsm.results.contract import STAT_COLUMNS, aggregate, metrics_doc
+from lsm.results.stats import binom_test_above, bootstrap_ci, t_test_above
+from lsm.zeroshot import power as zs_power
+from lsm.zeroshot import stage as zeroshot
 
 ENC = {"dataset": "x", "n_res": 16, "decay": 0.9, "v_th": 1.0, "batch_size": 64,
        "weights": {"source": "gaussian", "const": 0.2, "sigma_g": 6.6, "mean_g": 0.0,
@@ -288,7 +289,7 @@ def test_config_checks(mutate, match):
 
 
 def test_report_paragraph_states_the_honest_number_the_rule_and_the_diagnostic(tmp_path):
-    from lsm.report import _headline, zeroshot_paragraph
+    from lsm.results.report import _headline, zeroshot_paragraph
 
     table = aggregate([_run(tmp_path, _frames("a"), _frames("b"))])
     text = zeroshot_paragraph(table)

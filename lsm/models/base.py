@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from lsm.cost import TrainingCost
+from lsm.models.cost import TrainingCost
 
 if TYPE_CHECKING:  # annotations only: importing this module stays torch-free
     from torch import nn
 
-    from lsm.training import TrainConfig, TrainResult
+    from lsm.models.training import TrainConfig, TrainResult
 
 
 @dataclass
@@ -51,10 +51,10 @@ class SupervisedModel(ABC):
 
 def fitted_from_training(model: nn.Module, res: TrainResult, cfg: TrainConfig,
                          forward_macs: float, n_train: int) -> Fitted:
-    """A :class:`Fitted` for a torch model trained by :func:`lsm.training.train_classifier`:
+    """A :class:`Fitted` for a torch model trained by :func:`lsm.models.training.train_classifier`:
     `forward_macs` is one training sample's forward pass (trainable part), `n_train` the
     training samples per epoch; the cost bills the epochs actually trained."""
-    from lsm.readout import predict
+    from lsm.models.readout import predict
 
     # the epochs actually trained (early stopping may end before the cap)
     cost = TrainingCost(res.n_params, forward_macs, res.epochs_run or cfg.epochs, n_train,

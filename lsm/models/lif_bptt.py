@@ -47,7 +47,7 @@ lists of active inputs). Two implementations, selected by the tensor's device
   (dense ``s @ W_rec`` and ``dV W_rec^T``), dW_rec is one GEMM after the backward sweep.
 
 Both are deterministic: no atomics; the same inputs give the same bits on one machine.
-Training cost accounting (:mod:`lsm.cost`) counts the dense equivalent operations and is
+Training cost accounting (:mod:`lsm.models.cost`) counts the dense equivalent operations and is
 unchanged by the implementation.
 """
 

@@ -2,7 +2,7 @@
 
 The references answer "what does the reservoir add?" at three feature budgets, each a
 linear readout trained exactly like the LSM's (:func:`_fit_linear`: the same
-:class:`~lsm.training.TrainConfig`, the same cost accounting):
+:class:`~lsm.models.training.TrainConfig`, the same cost accounting):
 
 * :class:`RawReadout` (``raw_readout``): the raw binned input flattened, T x C features
   (12,800 on N-MNIST, 8,256 on N-TIDIGITS against the LSM's 200): it has the input's
@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from lsm.cost import TrainingCost, linear_macs
 from lsm.models.base import Fitted, SupervisedModel
-from lsm.readout import predict, train_linear_readout
-from lsm.reservoir import fit_grid
-from lsm.training import TrainConfig
+from lsm.models.cost import TrainingCost, linear_macs
+from lsm.models.readout import predict, train_linear_readout
+from lsm.models.training import TrainConfig
+from lsm.reservoir.network import fit_grid
 
 
 def _fit_linear(x_train, y_train, x_val, y_val, n_classes, seed, train: dict,

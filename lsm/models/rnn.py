@@ -16,10 +16,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from lsm.cost import linear_macs, recurrent_macs
+from lsm.datasets.preprocess import coarsen_bins
 from lsm.models.base import Fitted, SupervisedModel, fitted_from_training
-from lsm.preprocess import coarsen_bins
-from lsm.training import TrainConfig, train_classifier
+from lsm.models.cost import linear_macs, recurrent_macs
+from lsm.models.training import TrainConfig, train_classifier
 
 
 class TanhRNN(nn.Module):

@@ -1,6 +1,6 @@
 r"""Trainable spiking recurrent networks: SRNN-ANN and SRNN-SNN (paper §1.10).
 
-The same recurrent LIF layer as the LSM (:mod:`lsm.reservoir`), with *trainable* W_in and
+The same recurrent LIF layer as the LSM (:mod:`lsm.reservoir.network`), with *trainable* W_in and
 W_rec (initialised as the reservoir, ``const * N(0, 6.6^2)``) learned by backpropagation
 through time with a rectangular surrogate gradient::
 
@@ -32,11 +32,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from lsm.cost import linear_macs, recurrent_macs
+from lsm.datasets.preprocess import coarsen_bins
 from lsm.models.base import Fitted, SupervisedModel, fitted_from_training
+from lsm.models.cost import linear_macs, recurrent_macs
 from lsm.models.lif_bptt import Backend, lif_layer, srnn_snn
-from lsm.preprocess import coarsen_bins
-from lsm.training import TrainConfig, train_classifier
+from lsm.models.training import TrainConfig, train_classifier
 
 
 class RectSpike(torch.autograd.Function):
@@ -191,7 +191,7 @@ def encoder_events(enc: SRNNEncoder, x: np.ndarray | torch.Tensor, batch: int = 
                    ) -> tuple[float, float]:
     """(accumulates, hidden spikes) of the encoder's forward pass per sample, mean over x
     [N, T, C]: each input event and each hidden spike fans out to the R recurrent neurons
-    (the event-driven count of :mod:`lsm.cost`)."""
+    (the event-driven count of :mod:`lsm.models.cost`)."""
     n_res = enc.w_rec.shape[0]
     x = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
     n = max(1, x.shape[0])
@@ -207,7 +207,7 @@ def encoder_events(enc: SRNNEncoder, x: np.ndarray | torch.Tensor, batch: int = 
 def forward_events(model: SRNN, x: np.ndarray, batch: int = 512) -> float:
     """Event-driven accumulates of one SRNN forward pass per sample: the encoder's
     (:func:`encoder_events`), plus K per hidden spike for the SNN readout or the dense
-    R x K of the ANN readout (:mod:`lsm.cost`)."""
+    R x K of the ANN readout (:mod:`lsm.models.cost`)."""
     acs, spikes = encoder_events(model.encoder, x, batch)
     n_res, k = model.encoder.w_rec.shape[0], model.fc.out_features
     return acs + (spikes * k if model.readout == "snn" else n_res * k)

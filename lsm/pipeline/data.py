@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from lsm.datasets.catalog import DATASETS
 from lsm.pipeline import paths
 from lsm.pipeline.paths import fill
 
@@ -61,12 +62,12 @@ def bmi_paths(cfg: Config) -> tuple[str, str, list[str]]:
 
 def bmi_emnist_dir(cfg: Config, image_fonts: str) -> str:
     """The folder of the BMI letter images whose fonts follow `image_fonts` (disjoint or
-    mixed); the simulator writes both sets (lsm.sim.bmi_dataset.IMAGE_SETS), real EMNIST
-    is one."""
+    mixed); the simulator writes both sets (lsm.datasets.simulators.bmi_dataset.IMAGE_SETS),
+    real EMNIST is one."""
     mat, emnist_dir, _ = bmi_paths(cfg)
     if cfg["datasets"]["bmi"]["source"] != "simulated":
         return emnist_dir
-    from lsm.sim.bmi_dataset import IMAGE_SETS
+    from lsm.datasets.simulators.bmi_dataset import IMAGE_SETS
 
     folder = next(f for f, rule in IMAGE_SETS.items() if rule == image_fonts)
     return f"{Path(mat).parent}/{folder}"
@@ -74,14 +75,14 @@ def bmi_emnist_dir(cfg: Config, image_fonts: str) -> str:
 
 def bmi_generator_version() -> str:
     """The BMI simulator's version (a params value: a new version reruns the job)."""
-    from lsm.sim.bmi_dataset import GENERATOR_VERSION
+    from lsm.datasets.simulators.bmi_dataset import GENERATOR_VERSION
 
     return GENERATOR_VERSION
 
 
 def qc_inputs(cfg: Config) -> list[str]:
     """Every dataset's files, for the dataset QC notebook."""
-    files = [dataset_input(cfg, n) for n in ("nmnist", "ntidigits") if n in cfg["datasets"]]
+    files = [dataset_input(cfg, n) for n in cfg["datasets"] if DATASETS[n].frames_fn]
     if "bmi" in cfg["datasets"]:
         files += bmi_paths(cfg)[2]
     return files
@@ -93,7 +94,8 @@ def qc_params(cfg: Config) -> dict[str, str]:
     if "nmnist" in cfg["datasets"]:
         p["nmnist_root"] = dataset_root(cfg, "nmnist")
     if "ntidigits" in cfg["datasets"]:
-        p["ntidigits_path"] = str(Path(dataset_root(cfg, "ntidigits"), "n-tidigits.hdf5"))
+        p["ntidigits_path"] = str(Path(dataset_root(cfg, "ntidigits"),
+                                       DATASETS["ntidigits"].input_file or ""))
     if "bmi" in cfg["datasets"]:
         p["willett_path"], p["emnist_dir"], _ = bmi_paths(cfg)
     return p

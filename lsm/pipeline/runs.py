@@ -13,7 +13,7 @@ from lsm.config import FRAME_CLASSES, LETTER_FRAMES, class_ids, select_direction
 from lsm.models.registry import model_input, model_priority, zs_input
 from lsm.pipeline import paths
 from lsm.pipeline.paths import fill
-from lsm.protocol import BUDGET_KEYS, run_budgets
+from lsm.pipeline.protocol import BUDGET_KEYS, run_budgets
 
 Config = dict[str, Any]
 

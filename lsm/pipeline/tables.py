@@ -3,7 +3,7 @@ names each table keeps, cost-ratio rows, and the systems the energy table compar
 
 The sentence on where the data came from (simulated or real) is not part of these
 captions: ``lsm results aggregate`` appends it from the metrics' data sources
-(:func:`lsm.results.data_caption`).
+(:func:`lsm.results.contract.data_caption`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from lsm.config import FRAME_CLASSES
 from lsm.models.registry import model_head_macs, model_input, zs_input
 from lsm.pipeline.data import as_path
-from lsm.protocol import protocol_caption, zeroshot_encoder_caption
+from lsm.pipeline.protocol import protocol_caption, zeroshot_encoder_caption
 
 Config = dict[str, Any]
 
@@ -102,7 +102,7 @@ def table_definitions(cfg: Config) -> dict[str, tuple[str, str]]:
 
 def zs_metrics(cfg: Config, zs: str) -> list[str]:
     """Retrieval metric names of an experiment: direction x top-k x similarity, and per
-    direction the numbers of distinct query and gallery items ranked (lsm.retrieval)."""
+    direction the numbers of distinct query and gallery items ranked (lsm.zeroshot.retrieval)."""
     q, g = cfg["zeroshot"][zs]["query"]["name"], cfg["zeroshot"][zs]["gallery"]["name"]
     dirs = (f"{q}2{g}", f"{g}2{q}")
     return [f"{d}_top{k}_{s}" for d in dirs for k in (1, 5) for s in ("dot", "cos")] + [
@@ -113,7 +113,7 @@ def zs_metrics(cfg: Config, zs: str) -> list[str]:
 def table_metrics(cfg: Config) -> dict[str, list[str]]:
     """The metrics each table keeps (`lsm results aggregate --only`); a table not named
     here keeps every metric."""
-    from lsm.ratios import RATIO_METRICS  # imports pandas: only when called
+    from lsm.results.ratios import RATIO_METRICS  # imports pandas: only when called
 
     out = {"supervised": list(SUPERVISED_METRICS), "training_cost": list(TRAINING_COST_METRICS)}
     for zs in cfg["zeroshot"]:
@@ -141,7 +141,7 @@ def head_classes(frames: str) -> int:
 def energy_systems(cfg: Config) -> list[dict[str, Any]]:
     """What the energy table compares: each supervised LSM readout (encoder + linear
     readout) and each zero-shot LSM model (both encoders + heads at its first pd)."""
-    from lsm.energy import fc_head_macs
+    from lsm.energy.model import fc_head_macs
 
     out = []
     for r in cfg["supervised"]["runs"].values():

@@ -70,7 +70,7 @@ def report_figures(cfg: Config) -> list[str]:
 def final_targets(cfg: Config, report: bool = True) -> list[str]:
     """Every file the default target asks for, in a fixed order; with `report` also the
     report (when it has a table to be built from)."""
-    from lsm.sweep import plan as sweep_plan  # imports numpy and pandas: only when called
+    from lsm.reservoir.sweep import plan as sweep_plan  # imports numpy and pandas: only when called
 
     runs = list(cfg["supervised"]["runs"])
     targets = [paths.CONFIG_JSON]

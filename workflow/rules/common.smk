@@ -10,7 +10,7 @@ from pathlib import Path
 
 from lsm.config import load_yaml_strict, select_direction, simulation_params, validate_config
 from lsm.pipeline import data, paths, runs, tables, targets
-from lsm.protocol import halving_setting
+from lsm.pipeline.protocol import halving_setting
 
 # Notebooks live at the repository root, not under the working directory, so that
 # `--directory .test` still finds them (G5).

@@ -1,5 +1,5 @@
 # Reservoir-size sweep: LSM accuracy against n_res, one job per dataset (notebook 05).
-from lsm.sweep import plan as _sweep_plan
+from lsm.reservoir.sweep import plan as _sweep_plan
 
 # dataset -> encoder, readout settings, sizes and reference runs (ConfigError on a bad
 # section, before any job starts)

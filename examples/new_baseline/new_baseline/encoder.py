@@ -10,7 +10,7 @@ What a plug-in encoder provides (lsm.models.registry.zs_entry):
 * ``from_config(n_in, **side_params)`` (or the constructor with those arguments);
 * ``forward(x) -> [N, n_out]`` and ``n_out``;
 * ``forward_macs(T)``: multiply-accumulates of one sample's forward pass, so that its
-  training cost is counted like every other model's (lsm.cost).
+  training cost is counted like every other model's (lsm.models.cost).
 """
 
 from __future__ import annotations

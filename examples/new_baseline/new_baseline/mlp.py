@@ -10,7 +10,7 @@ What a plug-in provides (lsm.models.base.SupervisedModel):
 * ``fit(x_train, y_train, x_val, y_val, n_classes, seed) -> Fitted``: train on train,
   select on validation (never see test), and report the training cost.
 
-Training through :func:`lsm.training.train_classifier` gives it the suite's protocol for
+Training through :func:`lsm.models.training.train_classifier` gives it the suite's protocol for
 free: the same optimiser, early stopping, lr decay and successive-halving tuning as every
 built-in model.
 """
@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from lsm.cost import linear_macs
 from lsm.models.base import Fitted, SupervisedModel, fitted_from_training
-from lsm.training import TrainConfig, train_classifier
+from lsm.models.cost import linear_macs
+from lsm.models.training import TrainConfig, train_classifier
 
 
 class _Standardised(nn.Module):
