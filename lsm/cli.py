@@ -141,9 +141,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_frames(args: argparse.Namespace) -> int:
     from lsm import atomic
     from lsm.datasets.catalog import DATASETS, resolve
+    from lsm.errors import ConfigError
 
     spec = DATASETS[args.kind]
-    assert spec.frames_fn and spec.prep  # the parser offers only single-file datasets
+    if not (spec.frames_fn and spec.prep):  # a dataset with its own frames command
+        raise ConfigError(f"lsm data frames {args.kind}", f"{spec.title} has no single-file "
+                          "frames step (its modalities are built together).",
+                          f"use `lsm data {args.kind}-frames` (the workflow's frames rule).")
     root = Path(args.root)
     prep = _build(resolve(spec.prep), args.prep, "--prep")
     # the folder, or the file inside it the descriptor names (a file given as is)
@@ -200,7 +204,7 @@ def cmd_plot_cost_ratio(args: argparse.Namespace) -> int:
 
     from lsm.errors import DataFormatError
     from lsm.results import plots
-    from lsm.results.contract import read_metrics
+    from lsm.results.contract import read_metrics, variant_label
     from lsm.results.paper import paper_value
     from lsm.results.ratios import check_specs, ratio_curve, ratio_docs
 
@@ -210,7 +214,8 @@ def cmd_plot_cost_ratio(args: argparse.Namespace) -> int:
     curves, paper, sources = {}, {}, set()
     for spec, rdoc in zip(specs, ratio_docs(docs, specs, list(args.metrics)), strict=True):
         num, den = by_run[spec["numerator"]], by_run[spec["denominator"]]
-        name = f"{rdoc['model']} ({rdoc['variant']})"
+        pd_ = next((r["pd"] for r in rdoc["records"] if "pd" in r), None)
+        name = f"{rdoc['model']} ({variant_label(rdoc['variant'], pd_)})"
         try:
             curves[name] = pd.DataFrame(ratio_curve(num, den, spec["proj_dim"],
                                                     spec.get("denominator_proj_dim")))
@@ -218,7 +223,7 @@ def cmd_plot_cost_ratio(args: argparse.Namespace) -> int:
             raise DataFormatError(args.metrics[0], str(exc), "rerun the zero-shot runs with "
                                   "this version (their records need cost_epochs).") from exc
         v = paper_value(rdoc["experiment"], rdoc["dataset"], rdoc["model"], rdoc["variant"],
-                        "train", "ratio_total_macs_dense")
+                        pd_, "train", "ratio_total_macs_dense")
         if v is not None:
             paper[name] = v
         sources.add(rdoc["data_source"])

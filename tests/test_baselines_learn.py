@@ -30,6 +30,7 @@ from lsm.models.srnn import (
 )
 from lsm.models.training import TrainConfig, make_loss, train_classifier
 from lsm.pipeline import stages
+from lsm.pipeline.spec import RunLabels, SupervisedSpec
 
 K = 4
 
@@ -184,12 +185,12 @@ def frames(tmp_path):
 
 def _run(path, tmp_path, tag, kind="raw_readout", params=None, halving=None):
     out = {k: tmp_path / f"{tag}.{k}" for k in ("m", "c", "cm", "p", "t")}
-    doc = stages.supervised_run(
-        path, kind, params or {}, {"lr": 0.01, "epochs": 6, "batch_size": 32, "patience": 3},
-        [0, 1], dataset="toy", model="M", variant="v", metrics_path=out["m"],
-        curves_path=out["c"], confusion_path=out["cm"], provenance_path=out["p"],
-        tuning={"grid": {"lr": [0.0001, 0.01], "batch_size": [16, 48]}, "halving": halving},
-        tuning_path=out["t"], run_name="r")
+    spec = SupervisedSpec(
+        kind, params or {}, {"lr": 0.01, "epochs": 6, "batch_size": 32, "patience": 3},
+        [0, 1], RunLabels("toy", "M", "v", run="r"),
+        tuning={"grid": {"lr": [0.0001, 0.01], "batch_size": [16, 48]}, "halving": halving})
+    doc = stages.supervised_run(path, spec, stages.supervised_outputs(
+        out["m"], out["c"], out["cm"], out["p"], out["t"]))
     return doc, pd.read_csv(out["t"]), json.loads(out["p"].read_text()), out
 
 

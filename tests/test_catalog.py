@@ -80,3 +80,13 @@ def test_a_new_descriptor_reaches_the_command_line_and_config_with_no_other_edit
     assert args.kind == "dvsgesture"
     assert config.frame_names({"dvsgesture": {}}) == ["dvsgesture"]
     assert isinstance(new, DatasetSpec)
+
+
+def test_descriptors_agree_with_their_readers():
+    """The catalog stays stdlib-only (config validation imports no numpy or h5py), so it
+    cannot import the readers' constants: this keeps the two copies one value."""
+    from lsm.datasets.readers import nmnist, ntidigits
+
+    assert DATASETS["nmnist"].sensor_size == nmnist.SENSOR_SIZE
+    assert DATASETS["ntidigits"].sensor_size == ntidigits.SENSOR_SIZE
+    assert DATASETS["ntidigits"].input_file == ntidigits.FILENAME

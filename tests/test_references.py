@@ -15,6 +15,8 @@ from lsm.config import load_config
 from lsm.errors import ConfigError, DataFormatError
 from lsm.models import MODELS
 from lsm.models.linear import project, projection_matrix, time_sum
+from lsm.pipeline.spec import RunLabels, SupervisedSpec
+from lsm.pipeline.stages import supervised_outputs
 from lsm.reservoir import sweep
 from lsm.results.contract import COLUMNS, read_metrics
 
@@ -237,11 +239,11 @@ def test_the_stage_writes_contract_outputs_and_the_figure(tmp_path):
     refs = []
     for kind in ("time_sum_readout", "random_projection_readout"):
         out = tmp_path / f"{kind}.json"
-        supervised_run(path, kind, {"n_res": 10} if "projection" in kind else {}, TRAIN,
-                       [0, 1], dataset="toy", model=kind, variant="linear",
-                       metrics_path=out, curves_path=tmp_path / f"{kind}.c.csv",
-                       confusion_path=tmp_path / f"{kind}.cm.csv",
-                       provenance_path=tmp_path / f"{kind}.p.json")
+        supervised_run(path, SupervisedSpec(
+            kind, {"n_res": 10} if "projection" in kind else {}, TRAIN, [0, 1],
+            RunLabels("toy", kind, "linear")), supervised_outputs(
+                out, tmp_path / f"{kind}.c.csv", tmp_path / f"{kind}.cm.csv",
+                tmp_path / f"{kind}.p.json"))
         refs.append(out)
     res = sweep.reservoir_size(
         path, ENCODER, [6, 12, 24], [0, 1], {"lr": 0.02, "epochs": 5, "batch_size": 16},

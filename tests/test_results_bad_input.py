@@ -22,6 +22,7 @@ from lsm.cli import main
 from lsm.config import REPO_ROOT, load_config, validate_config
 from lsm.errors import ConfigError, DataFormatError
 from lsm.pipeline import stages
+from lsm.pipeline.spec import RunLabels, SupervisedSpec
 from lsm.results.contract import COLUMNS, aggregate, read_metrics, read_table, write_table
 from lsm.zeroshot import stage as zeroshot
 
@@ -159,8 +160,20 @@ BAD_DOCS = [
     (_doc(records=[_rec(variant=["x"])]), "records[0].variant is ['x'] (a list), not text"),
     (_doc(records=[_rec(chance="ten")]), "records[0].chance is 'ten'"),
     (_doc(records=[_rec(), _rec(value=90.0)]), "records[1] repeats records[0] (seed 0"),
+    (_doc(records=[_rec(pd="64")]), "records[0].pd is '64' (text), not a projection dimension"),
+    (_doc(records=[_rec(pd=0)]), "records[0].pd is 0 (an integer), not a projection"),
+    (_doc(records=[_rec(pd=8), _rec(pd=8, value=1.0)]), "records[1] repeats records[0]"),
     (_doc(model=["M"]), "field 'model' is ['M'] (a list), not text"),
 ]
+
+
+def test_rows_at_two_projection_dimensions_are_two_rows():
+    """pd is a key of its own: the same seed at pd 8 and pd 16 is not a duplicate, and the
+    table carries each as an integer in its pd column, empty for rows without one."""
+    df = aggregate([_doc(records=[_rec(pd=8), _rec(pd=16, value=70.0), _rec(split="val")])])
+    assert str(df["pd"].dtype) == "Int64"
+    assert [None if p is __import__("pandas").NA else int(p) for p in df["pd"]] == [8, 16, None]
+    assert df["mean"].tolist() == [80.0, 70.0, 80.0]
 
 
 @pytest.mark.parametrize("doc, words", BAD_DOCS)
@@ -214,7 +227,7 @@ def _zs_doc(run, model, vals):
     return {"experiment": "zeroshot", "dataset": "av", "model": model, "variant": "v",
             "data_source": "simulated", "selection": "val", "run": run,
             "records": [{"seed": s, "split": "train", "metric": m, "value": v,
-                         "variant": "v pd=64"} for s in (0, 1) for m, v in vals.items()]}
+                         "pd": 64} for s in (0, 1) for m, v in vals.items()]}
 
 
 @pytest.mark.parametrize("ratios, words", [
@@ -361,7 +374,7 @@ BAD_TABLES = [
     (b"", "is empty (not even a header line)"),
     (b"a,b\n1,2\n", "lacks the results-table column(s) ['experiment'"),
     (b"\xff\xfe\x00\x01binary", "is not UTF-8 text"),
-    (",".join(COLUMNS).encode() + b"\nx,nmnist,M,v,test,accuracy,high,0,1,,simulated,val,,%\n",
+    (",".join(COLUMNS).encode() + b"\nx,nmnist,M,v,,test,accuracy,high,0,1,,simulated,val,,%\n",
      "column 'mean' holds 'high', not a number"),
 ]
 
@@ -465,9 +478,10 @@ FEATURE_CASES = [
 
 def _supervised(path, kind, out):
     return stages.supervised_run(
-        path, kind, {}, {"lr": 0.05, "epochs": 1, "batch_size": 8}, [0], dataset="toy",
-        model="m", variant="v", metrics_path=out / "m.json", curves_path=out / "c.csv",
-        confusion_path=out / "cm.csv", provenance_path=out / "p.json")
+        path, SupervisedSpec(kind, {}, {"lr": 0.05, "epochs": 1, "batch_size": 8}, [0],
+                             RunLabels("toy", "m", "v")),
+        stages.supervised_outputs(out / "m.json", out / "c.csv", out / "cm.csv",
+                                  out / "p.json"))
 
 
 @pytest.mark.parametrize("edit, words", FRAME_CASES)

@@ -10,6 +10,7 @@ import pytest
 from lsm import atomic
 from lsm.errors import DataFormatError
 from lsm.pipeline import stages
+from lsm.pipeline.spec import RunLabels, SupervisedSpec
 
 
 @pytest.fixture
@@ -45,10 +46,11 @@ def test_encode_then_readout(frames, tmp_path, source, rram):
     assert wl["experiment"] == "workload" and wl["variant"] == {"gaussian": "software (toy)",
                                                                   "rram": "rram (toy)"}[source]
     doc = stages.supervised_run(
-        out, "lsm_readout", {}, {"lr": 0.05, "epochs": 10, "batch_size": 16}, [0, 1],
-        dataset="toy", model="LSM", variant="x", metrics_path=tmp_path / "m.json",
-        curves_path=tmp_path / "c.csv", confusion_path=tmp_path / "cm.csv",
-        provenance_path=tmp_path / "mp.json", workload_path=tmp_path / "w.json")
+        out, SupervisedSpec("lsm_readout", {}, {"lr": 0.05, "epochs": 10, "batch_size": 16},
+                            [0, 1], RunLabels("toy", "LSM", "x")),
+        stages.supervised_outputs(tmp_path / "m.json", tmp_path / "c.csv",
+                                  tmp_path / "cm.csv", tmp_path / "mp.json"),
+        workload_path=tmp_path / "w.json")
     test_acc = [r["value"] for r in doc["records"] if r["metric"] == "accuracy"
                 and r["split"] == "test"]
     assert len(test_acc) == 2 and min(test_acc) > 50.0
@@ -64,10 +66,10 @@ def test_encode_then_readout(frames, tmp_path, source, rram):
 
 def test_frames_models_run_through_the_same_stage(frames, tmp_path):
     doc = stages.supervised_run(
-        frames, "raw_readout", {}, {"lr": 0.05, "epochs": 5, "batch_size": 16}, [0],
-        dataset="toy", model="raw", variant="floor", metrics_path=tmp_path / "m.json",
-        curves_path=tmp_path / "c.csv", confusion_path=tmp_path / "cm.csv",
-        provenance_path=tmp_path / "mp.json")
+        frames, SupervisedSpec("raw_readout", {}, {"lr": 0.05, "epochs": 5, "batch_size": 16},
+                               [0], RunLabels("toy", "raw", "floor")),
+        stages.supervised_outputs(tmp_path / "m.json", tmp_path / "c.csv",
+                                  tmp_path / "cm.csv", tmp_path / "mp.json"))
     rec = {r["metric"]: r["value"] for r in doc["records"] if r["split"] != "val"}
     assert rec["trainable_params"] == 20 * 16 * 3 + 3 and rec["encode_macs_dense"] == 0
 
@@ -77,10 +79,10 @@ def test_missing_seed_is_a_clear_error(frames, tmp_path):
     stages.encode_features(frames, _encoder("gaussian"), [0], "cpu", out, tmp_path / "p.json")
     with pytest.raises(DataFormatError, match="no features for seed 5"):
         stages.supervised_run(
-            out, "lsm_readout", {}, {"lr": 0.05, "epochs": 1, "batch_size": 16}, [5],
-            dataset="toy", model="LSM", variant="x", metrics_path=tmp_path / "m.json",
-            curves_path=tmp_path / "c.csv", confusion_path=tmp_path / "cm.csv",
-            provenance_path=tmp_path / "mp.json")
+            out, SupervisedSpec("lsm_readout", {}, {"lr": 0.05, "epochs": 1, "batch_size": 16},
+                                [5], RunLabels("toy", "LSM", "x")),
+            stages.supervised_outputs(tmp_path / "m.json", tmp_path / "c.csv",
+                                      tmp_path / "cm.csv", tmp_path / "mp.json"))
 
 
 def test_truncated_npz_names_the_file(tmp_path):

@@ -20,6 +20,7 @@ from lsm.datasets.simulators.bmi_dataset import simulate_bmi
 from lsm.datasets.simulators.nmnist_dataset import simulate_nmnist
 from lsm.errors import DataFormatError
 from lsm.pipeline import stages
+from lsm.pipeline.spec import RunLabels, SupervisedSpec
 
 
 def _bins(root):
@@ -160,12 +161,13 @@ ENCODER = {"dataset": "toy", "n_res": 12, "decay": 0.9, "v_th": 1.0, "batch_size
 TRAIN = {"lr": 0.05, "epochs": 1, "batch_size": 16}
 
 
-def _supervised(path, kind, tmp_path, seeds=(0,), **kw):
+def _supervised(path, kind, tmp_path, seeds=(0,), feature_scale="counts"):
     params = {"n_hidden": 4} if kind == "rnn" else {}
     return stages.supervised_run(
-        path, kind, params, TRAIN, list(seeds), dataset="toy", model="m", variant="v",
-        metrics_path=tmp_path / "m.json", curves_path=tmp_path / "c.csv",
-        confusion_path=tmp_path / "cm.csv", provenance_path=tmp_path / "p.json", **kw)
+        path, SupervisedSpec(kind, params, TRAIN, list(seeds), RunLabels("toy", "m", "v"),
+                             feature_scale=feature_scale),
+        stages.supervised_outputs(tmp_path / "m.json", tmp_path / "c.csv",
+                                  tmp_path / "cm.csv", tmp_path / "p.json"))
 
 
 @pytest.mark.parametrize("spoil, problem", [

@@ -10,6 +10,8 @@ from torch import nn
 
 from lsm.models.training import TrainConfig, train_classifier
 from lsm.models.tuning import chosen_index, rungs, successive_halving
+from lsm.pipeline.spec import RunLabels, SupervisedSpec
+from lsm.pipeline.stages import supervised_outputs
 
 GRID = [{"lr": lr, "batch_size": bs} for lr in (1e-3, 1e-2) for bs in (16, 64)]
 
@@ -150,13 +152,13 @@ def test_supervised_run_under_halving_records_the_rungs(tmp_path):
     np.savez(tmp_path / "frames.npz", **data, data_source=np.array("simulated"))
     paths = {k: tmp_path / f"{k}.out" for k in ("metrics", "curves", "confusion",
                                                  "provenance", "tuning")}
-    supervised_run(tmp_path / "frames.npz", "raw_readout", {}, {"epochs": 12, "lr": 1e-3},
-                   [0, 1], dataset="toy", model="linear", variant="raw",
-                   metrics_path=paths["metrics"], curves_path=paths["curves"],
-                   confusion_path=paths["confusion"], provenance_path=paths["provenance"],
-                   tuning={"grid": {"lr": [1e-3, 1e-2], "batch_size": [16, 64]},
-                           "halving": {"min_epochs": 3, "eta": 2}},
-                   tuning_path=paths["tuning"], run_name="toy")
+    spec = SupervisedSpec("raw_readout", {}, {"epochs": 12, "lr": 1e-3}, [0, 1],
+                          RunLabels("toy", "linear", "raw", run="toy"),
+                          tuning={"grid": {"lr": [1e-3, 1e-2], "batch_size": [16, 64]},
+                                  "halving": {"min_epochs": 3, "eta": 2}})
+    supervised_run(tmp_path / "frames.npz", spec, supervised_outputs(
+        paths["metrics"], paths["curves"], paths["confusion"], paths["provenance"],
+        paths["tuning"]))
     t = pd.read_csv(paths["tuning"])
     assert sorted(t["eliminated_at"].dropna().astype(int)) == [3, 3, 6]
     assert t["chosen"].sum() == 1 and t.loc[t["chosen"], "eliminated_at"].isna().all()

@@ -157,9 +157,9 @@ def test_end_to_end_zeroshot(test_run):
     ret = pd.read_csv(res / "tables/zeroshot_audio_visual.csv")
     power = ret[ret.variant.str.contains(", ")]  # the power analysis's rows (lsm.zeroshot.power)
     top1 = ret[(ret.metric == "a2i_top1_dot") & ~ret.index.isin(power.index)]
-    models = set(zip(top1.model, top1.variant, strict=True))
-    assert models == {("LSM-CLIP", "software pd=16"), ("LSM-CLIP", "software pd=32"),
-                      ("LSM-Proto", "software pd=16"), ("SRNN-CLIP", "trainable pd=16")}
+    models = set(zip(top1.model, top1.variant, top1.pd, strict=True))  # pd: its own column
+    assert models == {("LSM-CLIP", "software", 16), ("LSM-CLIP", "software", 32),
+                      ("LSM-Proto", "software", 16), ("SRNN-CLIP", "trainable", 16)}
     t = top1[top1.split.str.startswith("test")]
     assert (t.n_seeds == 3).all() and (t.selection == "val").all()
     assert set(t.data_source) == {"simulated"}
@@ -167,7 +167,7 @@ def test_end_to_end_zeroshot(test_run):
     assert t[t.split == "test_seen"].chance.iloc[0] == pytest.approx(100 / 7)
     assert set(ret.split) == {"val_seen", "test_seen", "test_unseen", "train", "test"}  # test: RSA
     honest = power[(power.model == "LSM-CLIP")
-                   & (power.variant == "software pd=16, 3 reservoirs x 2 heads")
+                   & (power.variant == "software, 3 reservoirs x 2 heads") & (power.pd == 16)
                    & (power.metric == "a2i_top1_dot") & (power.split == "test_unseen")]
     by = honest.set_index("selection")
     assert by.loc["val", "n_seeds"] == 6 and by.loc["val", "ci95_low"] <= by.loc["val", "mean"]
@@ -192,8 +192,8 @@ def test_end_to_end_bmi(test_run):
     res = test_run / "results"
     ret = pd.read_csv(res / "tables/zeroshot_bmi.csv")
     t = ret[(ret.metric == "n2v_top1_cos") & ret.split.str.startswith("test")]
-    assert set(zip(t.model, t.variant, strict=True)) == {("LSM-CLIP", "software pd=16"),
-                                                         ("SRNN-Proto", "trainable pd=16")}
+    assert set(zip(t.model, t.variant, t.pd, strict=True)) == {
+        ("LSM-CLIP", "software", 16), ("SRNN-Proto", "trainable", 16)}
     assert (t.n_seeds == 3).all() and (t.selection == "val").all()
     chance = t.groupby("split").chance.first()
     assert chance["test_seen"] == pytest.approx(100 / 22) and chance["test_unseen"] == 25.0

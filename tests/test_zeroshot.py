@@ -10,6 +10,8 @@ import pytest
 import torch
 
 from lsm.errors import ConfigError
+from lsm.pipeline.spec import RunLabels, ZeroShotSpec
+from lsm.results.contract import aggregate
 from lsm.results.ratios import ratio_doc
 from lsm.zeroshot import stage as zeroshot
 from lsm.zeroshot.contrastive import (
@@ -115,7 +117,7 @@ def test_ratio_doc_divides_seed_by_seed():
         return {"experiment": "zeroshot", "dataset": "av", "model": model, "variant": variant,
                 "data_source": "simulated", "selection": "val", "run": run,
                 "records": [{"seed": s, "split": "train", "metric": m, "value": v * (s + 1),
-                             "variant": f"{variant} pd=64"}
+                             "pd": 64}
                             for s in (0, 1) for m, v in vals.items()]}
 
     metrics = ("total_macs_dense", "total_macs_events", "train_macs", "trainable_params",
@@ -123,7 +125,8 @@ def test_ratio_doc_divides_seed_by_seed():
     num = doc("s", "SRNN-CLIP", "trainable", dict.fromkeys(metrics, 300.0))
     den = doc("l", "LSM-CLIP", "software", dict.fromkeys(metrics, 2.0))
     r = ratio_doc(num, den, 64)
-    assert r["model"] == "SRNN-CLIP / LSM-CLIP" and r["variant"] == "trainable / software pd=64"
+    assert r["model"] == "SRNN-CLIP / LSM-CLIP" and r["variant"] == "trainable / software"
+    assert {x["pd"] for x in r["records"]} == {64}  # the pd is its own field
     vals = {(x["seed"], x["metric"]): x["value"] for x in r["records"]}
     assert vals[(0, "ratio_total_macs_events")] == 150.0 == vals[(1, "ratio_train_macs")]
     with pytest.raises(ValueError, match="pd=128"):
@@ -147,13 +150,14 @@ def _run(demo, out, kind="lsm", params=None, seeds=(0, 1), pairing=PAIRING):
     params = params or {"head": "OneFC", "loss": "clip_soft", "temperature": 1.0,
                         "feature_scale": "standardized"}
     side = "features" if kind == "lsm" else "frames"
+    spec = ZeroShotSpec(kind, params, TRAIN, pairing, [8, 16], list(seeds),
+                        RunLabels("audio_visual", "LSM-CLIP", "software", "r"),
+                        experiment="zeroshot", modalities=("a", "i"))
     return zeroshot.zeroshot_run(
-        demo[f"{side}_a"], demo[f"{side}_b"], kind, params, TRAIN, pairing, [8, 16],
-        list(seeds), experiment="zeroshot", dataset="audio_visual", model="LSM-CLIP",
-        variant="software", modalities=("a", "i"), metrics_path=out / "m.json",
-        curves_path=out / "c.csv", embeddings_path=out / "e.npz",
-        provenance_path=out / "p.json", workload_a=demo["workload_a"] if kind == "lsm" else "",
-        workload_b=demo["workload_b"] if kind == "lsm" else "", run_name="r")
+        demo[f"{side}_a"], demo[f"{side}_b"], spec,
+        zeroshot.zeroshot_outputs(out / "m.json", out / "c.csv", out / "e.npz", out / "p.json"),
+        workload_a=demo["workload_a"] if kind == "lsm" else "",
+        workload_b=demo["workload_b"] if kind == "lsm" else "")
 
 
 def test_no_unseen_sample_reaches_training_or_selection(demo, tmp_path, monkeypatch):
@@ -181,8 +185,11 @@ def test_zeroshot_run_records_costs_and_is_deterministic(demo, tmp_path):
     strip = [r for r in doc["records"] if r["metric"] != "train_seconds"]
     assert strip == [r for r in again["records"] if r["metric"] != "train_seconds"]
     recs = doc["records"]
-    assert {r["variant"] for r in recs} == {"software pd=8", "software pd=16",
-                                            "encoders of LSM-CLIP software, per-run seeds"}
+    # the projection dimension is a field of its own, not part of the variant text
+    assert {(r.get("variant"), r.get("pd")) for r in recs} == {
+        (None, 8), (None, 16), ("encoders of LSM-CLIP software, per-run seeds", None)}
+    assert {(r.variant, r.pd) for r in aggregate([doc]).itertuples()} >= {
+        ("software", 8), ("software", 16)}
     rsa = [r for r in recs if r["metric"].startswith("rsa_")]  # one pair per seed
     assert sorted((r["seed"], r["metric"]) for r in rsa) == sorted(
         (s, m) for s in (0, 1) for m in ("rsa_seen_classes", "rsa_unseen_classes"))
@@ -212,7 +219,7 @@ def test_srnn_kind_trains_its_encoders(demo, tmp_path):
               "srnn": {"query": {"n_res": 8, "decay": 0.9, "v_th": 1.0, "const": 0.5},
                        "gallery": {"n_res": 8, "decay": 0.9, "v_th": 1.0, "const": 0.5}}}
     doc = _run(demo, tmp_path, kind="srnn", params=params, seeds=(0,))
-    cost = {r["metric"]: r["value"] for r in doc["records"] if r["variant"] == "software pd=8"
+    cost = {r["metric"]: r["value"] for r in doc["records"] if r.get("pd") == 8
             and r["split"] == "train"}
     # encoders (64->8 over 129 steps, 256->8 over 50) + heads, all trainable
     assert cost["trainable_params"] == (64 * 8 + 64 + 256 * 8 + 64) + 2 * (8 * 8 + 8)

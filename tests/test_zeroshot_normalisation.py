@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from lsm.errors import ConfigError
+from lsm.pipeline.spec import RunLabels, ZeroShotSpec
 from lsm.zeroshot import stage as zeroshot
 from lsm.zeroshot.contrastive import FEATURE_NORM_EPS, feature_norm, projection_head
 from lsm.zeroshot.pairing import PairSpec, make_pairs
@@ -118,6 +119,17 @@ def _write(folder, kind, data_a, data_b):
     return paths
 
 
+def _spec(kind, params, train, run=""):
+    return ZeroShotSpec(kind, params, train, PAIRING, [4], [0], RunLabels("synthetic", "m", "v",
+                                                                          run),
+                        experiment="zeroshot", modalities=("a", "i"))
+
+
+def _outputs(folder):
+    return zeroshot.zeroshot_outputs(folder / "m.json", folder / "c.csv", folder / "e.npz",
+                                     folder / "p.json")
+
+
 def _run(folder, kind, params, monkeypatch, data_a, data_b, train=TRAIN):
     """zeroshot_run on the given inputs; returns what the training loop was handed and
     gave back (inputs, every weight and buffer, selected epoch, curves), every value the
@@ -145,18 +157,15 @@ def _run(folder, kind, params, monkeypatch, data_a, data_b, train=TRAIN):
             "labels": {s: y[s].copy() for s in ("train", "val")},
             "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
             "buffers": {k: v.detach().clone() for k, v in model.named_buffers()},
-            "best_epoch": fit.best_epoch, "best_val": fit.best_val,
+            "best_epoch": fit.best_epoch, "best_val": fit.best_val_acc,
             "val_curve": list(fit.val_curve), "train_loss": list(fit.train_loss),
             "optimizer_steps": fit.optimizer_steps})
         return fit
 
     monkeypatch.setattr(zeroshot, "fit_pairs", spy)
     path_a, path_b = _write(folder, kind, data_a, data_b)
-    zeroshot.zeroshot_run(
-        path_a, path_b, kind, params, train, PAIRING, [4], [0], experiment="zeroshot",
-        dataset="synthetic", model="m", variant="v", modalities=("a", "i"),
-        metrics_path=folder / "m.json", curves_path=folder / "c.csv",
-        embeddings_path=folder / "e.npz", provenance_path=folder / "p.json", run_name="r")
+    zeroshot.zeroshot_run(path_a, path_b, _spec(kind, params, train, run="r"),
+                          _outputs(folder))
     monkeypatch.setattr(zeroshot, "fit_pairs", real_fit)
     emb = dict(np.load(folder / "e.npz"))
     assert len(calls) == 1
@@ -331,11 +340,7 @@ def test_unknown_feature_scale_is_a_config_error_before_anything_is_written(tmp_
     path_a, path_b = _write(tmp_path, "lsm", _synthetic("lsm", "a"), _synthetic("lsm", "b"))
     params = {**MODELS["LSM-CLIP"][1], "feature_scale": "zscore"}
     with pytest.raises(ConfigError, match=r"feature_scale.*'zscore'.*Fix: use standardized"):
-        zeroshot.zeroshot_run(
-            path_a, path_b, "lsm", params, TRAIN, PAIRING, [4], [0], experiment="zeroshot",
-            dataset="synthetic", model="m", variant="v", modalities=("a", "i"),
-            metrics_path=tmp_path / "m.json", curves_path=tmp_path / "c.csv",
-            embeddings_path=tmp_path / "e.npz", provenance_path=tmp_path / "p.json")
+        zeroshot.zeroshot_run(path_a, path_b, _spec("lsm", params, TRAIN), _outputs(tmp_path))
     assert not (tmp_path / "m.json").exists()
 
 
@@ -355,11 +360,7 @@ def test_a_lone_last_pair_trains_and_batch_size_one_is_a_config_error(tmp_path, 
     path_a, path_b = _write(tmp_path / "one", "lsm", _synthetic("lsm", "a"),
                             _synthetic("lsm", "b"))
     with pytest.raises(ConfigError, match=r"batch_size.*Fix: use a batch_size of at least 2"):
-        zeroshot.zeroshot_run(
-            path_a, path_b, "lsm", params, {**TRAIN, "batch_size": 1}, PAIRING, [4], [0],
-            experiment="zeroshot", dataset="synthetic", model="m", variant="v",
-            modalities=("a", "i"), metrics_path=tmp_path / "one" / "m.json",
-            curves_path=tmp_path / "one" / "c.csv",
-            embeddings_path=tmp_path / "one" / "e.npz",
-            provenance_path=tmp_path / "one" / "p.json")
+        zeroshot.zeroshot_run(path_a, path_b,
+                              _spec("lsm", params, {**TRAIN, "batch_size": 1}),
+                              _outputs(tmp_path / "one"))
     assert not (tmp_path / "one" / "m.json").exists()

@@ -149,8 +149,9 @@ def test_untrained_heads_are_scored_with_training_statistics():
 def test_rows_and_counts(tmp_path):
     doc = _run(tmp_path, _frames("a"), _frames("b"))
     recs = doc["records"]
-    main = "software pd=8, 2 reservoirs x 2 heads"
+    main = "software, 2 reservoirs x 2 heads"
     val = [r for r in recs if r["variant"] == main and r["split"] == "test_unseen"
+           and r["pd"] == 8
            and r["selection"] == "val"]
     assert sorted(r["seed"] for r in val) == [0, 1, 100, 101]  # reservoir + 100 x head
     assert all(r["chance"] == 50.0 and r["n_queries"] == 8 for r in val)
@@ -173,11 +174,11 @@ def test_rows_and_counts(tmp_path):
     assert 0 < sum(q.values()) < 4 or len(q) == 4  # the check above saw real cases
     # rotated: three splits (8+9 first, from the main runs), pooled over splits
     per_split = {r["variant"] for r in recs if ", unseen " in r["variant"]}
-    assert len(per_split) == 3 and "software pd=8, unseen 8+9 (2 x 1)" in per_split
+    assert len(per_split) == 3 and "software, unseen 8+9 (2 x 1)" in per_split
     pooled = [r for r in recs if "pooled" in r["variant"] and r["split"] == "test_unseen"
               and r["selection"] == "val"]
     assert len(pooled) == 3 * 2  # 3 splits x 2 reservoirs x 1 head
-    first = sorted(r["value"] for r in recs if r["variant"] == "software pd=8, unseen 8+9 "
+    first = sorted(r["value"] for r in recs if r["variant"] == "software, unseen 8+9 "
                    "(2 x 1)" and r["split"] == "test_unseen" and r["selection"] == "val")
     assert first == sorted(r["value"] for r in val if r["seed"] < 100)  # reused, not retrained
     rsa = [r for r in recs if r["metric"].startswith("rsa_")]

@@ -13,18 +13,17 @@ import time
 import tokenize
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from lsm import atomic
 from lsm.errors import DataFormatError
 from lsm.models.training import TrainConfig
 from lsm.pipeline import paths
 from lsm.pipeline.protocol import halving_setting, tuning_grid
-from lsm.provenance import provenance
+from lsm.pipeline.spec import StageOutputs, StageResult, SupervisedSpec, write_stage
 from lsm.reservoir.crossbar import RRAMParams, RRAMWeightSource
 from lsm.reservoir.network import GaussianWeightSource, LIFParams, encode
 from lsm.reservoir.workload import UNITS as WORKLOAD_UNITS
@@ -324,20 +323,24 @@ def encode_features(
                         "value": wl_train["effective_synops"],
                         "unit": WORKLOAD_UNITS["effective_synops"]})
     stats["encode_seconds"] = time.perf_counter() - t0
-    atomic.write_npz(out_path, **out)
     source = npz_meta(data, "data_source")
+    wl_doc = None
     if workload_path:
-        atomic.write_json(workload_path, metrics_doc(
+        wl_doc = metrics_doc(
             experiment="workload", dataset=encoder["dataset"], model=model,
             # the encoder's name keeps apart encoders of one dataset and weight source
             # (the zero-shot encoders' consts differ from the supervised ones)
             variant=(f"{VARIANT[encoder['weights']['source']]} ({encoder_name})"
                      if encoder_name else VARIANT[encoder["weights"]["source"]]),
             data_source=source,
-            selection="none", records=records, encoder=encoder_name))
-    atomic.write_json(provenance_path, provenance(
-        params={"encoder": encoder_name, **encoder, "rram": rram}, seeds=seeds, device=device,
-        data_source=source, generator_version=npz_meta(data, "generator_version"), stats=stats))
+            selection="none", records=records, encoder=encoder_name)
+    write_stage(StageResult(
+        doc=wl_doc, arrays={"features": out},
+        provenance=dict(params={"encoder": encoder_name, **encoder, "rram": rram}, seeds=seeds,
+                        device=device, data_source=source,
+                        generator_version=npz_meta(data, "generator_version"), stats=stats)),
+        StageOutputs(provenance=provenance_path, metrics=workload_path or None,
+                     arrays={"features": out_path}))
     return stats
 
 
@@ -346,44 +349,69 @@ TUNING_COLUMNS = ["run", "dataset", "model", "variant", "seed", "lr", "batch_siz
                   "data_source"]
 
 
-def supervised_run(
-    input_path: str | Path, kind: str, params: dict[str, Any], train: dict[str, Any],
-    seeds: list[int], *, dataset: str, model: str, variant: str,
-    metrics_path: str | Path, curves_path: str | Path, confusion_path: str | Path,
-    provenance_path: str | Path, workload_path: str | Path | None = None,
-    feature_scale: str = "counts", run_name: str = "",
-    tuning: dict[str, Any] | None = None, tuning_path: str | Path | None = None,
-) -> dict[str, Any]:
+def supervised_outputs(metrics: str | Path, curves: str | Path, confusion: str | Path,
+                       provenance: str | Path, tuning: str | Path | None = None
+                       ) -> StageOutputs:
+    """Where :func:`supervised_run` writes (`tuning`: the grid's CSV, None: not written)."""
+    return StageOutputs(provenance=provenance, metrics=metrics, curves=curves,
+                        tables={"confusion": confusion, "tuning": tuning})
+
+
+def load_supervised(input_path: str | Path, kind: str, seeds: Sequence[int]
+                    ) -> dict[str, np.ndarray]:
+    """The inputs of a supervised run, checked before any training: reservoir features of
+    every seed (``{split}_s{seed}``, a features model) or binary frames (``x_{split}``)."""
+    from lsm.models.registry import resolve_model
+
+    data = load_npz(input_path, ("y_train", "y_val", "y_test"))
+    check_labels(data, input_path)
+    if resolve_model(kind).input != "features":
+        check_frames(data, input_path, kind)
+        return data
+    for seed in seeds:
+        for s in SPLITS:
+            key = f"{s}_s{seed}"
+            if key not in data:
+                raise DataFormatError(input_path, f"has no features for seed {seed} "
+                                      f"({key}).", "encode with the same seed list.")
+        check_splits(data, input_path, f"{{split}}_s{seed}", ndim=2)
+    return data
+
+
+def supervised_run(input_path: str | Path, spec: SupervisedSpec, out: StageOutputs,
+                   workload_path: str | Path | None = None) -> dict[str, Any]:
+    """Load, fit (:func:`fit_supervised`), write (:func:`lsm.pipeline.spec.write_stage`):
+    one supervised run. `input_path` holds reservoir features (a features model) or
+    binary frames; `workload_path` the encoder's workload metrics (features models).
+    Returns the metrics document."""
+    data = load_supervised(input_path, spec.kind, spec.seeds)
+    doc = write_stage(fit_supervised(data, input_path, spec, workload_path), out)
+    assert doc is not None
+    return doc
+
+
+def fit_supervised(data: dict[str, np.ndarray], input_path: str | Path,
+                   spec: SupervisedSpec, workload_path: str | Path | None = None
+                   ) -> StageResult:
     """Train one model kind per seed; select on validation; evaluate test once.
 
-    `tuning` (``{"grid": {"lr": [...], "batch_size": [...]}}``, the same for every run):
-    the grid's points are trained on the first seed and the point with the best
-    validation accuracy (ties: the first in grid order) trains every seed; the grid,
-    each point's validation result and the choice go to `tuning_path` (CSV) and the
+    `spec.tuning` (``{"grid": {"lr": [...], "batch_size": [...]}}``, the same for every
+    run): the grid's points are trained on the first seed and the point with the best
+    validation accuracy (ties: the first in grid order) trains every seed; the grid, each
+    point's validation result and the choice go to the ``tuning`` table and the
     provenance. The test split is not read until every choice is made.
 
-    `input_path` holds reservoir features (kind ``lsm_readout``: ``{split}_s{seed}``) or
-    binary frames (other kinds: ``x_{split}``). Writes per-seed metrics (accuracy and the
-    training cost of :mod:`lsm.models.cost`), learning curves, the test confusion matrix summed
-    over seeds, and provenance. Returns the metrics document.
+    Returns per-seed metrics (accuracy and the training cost of :mod:`lsm.models.cost`),
+    learning curves, the test confusion matrix summed over seeds, the tuning table and the
+    provenance, for :func:`lsm.pipeline.spec.write_stage`.
     """
     import pandas as pd
 
     from lsm.models.registry import resolve_model
 
+    kind, params, seeds, lab = spec.kind, dict(spec.params), list(spec.seeds), spec.labels
+    train, tuning, feature_scale = dict(spec.train), spec.tuning, spec.feature_scale
     cls = resolve_model(kind)
-    data = load_npz(input_path, ("y_train", "y_val", "y_test"))
-    check_labels(data, input_path)
-    if cls.input != "features":
-        check_frames(data, input_path, kind)
-    else:  # every seed's features, before any training
-        for seed in seeds:
-            for s in SPLITS:
-                key = f"{s}_s{seed}"
-                if key not in data:
-                    raise DataFormatError(input_path, f"has no features for seed {seed} "
-                                          f"({key}).", "encode with the same seed list.")
-            check_splits(data, input_path, f"{{split}}_s{seed}", ndim=2)
     # from the labels training may see (train, val): the test split feeds no choice
     n_classes = int(max(data["y_train"].max(), data["y_val"].max()) + 1)
     records, curves = [], []
@@ -412,7 +440,7 @@ def supervised_run(
     # models' cost counts training passes only (neither side bills its validation passes);
     # encoding the test split is inference, reported in its own metric
     n_enc = int(data["y_train"].shape[0])
-    grid = tuning_grid(tuning)
+    grid = tuning_grid(dict(tuning) if tuning is not None else None)
     tuning_rows, fitted_first = [], None
     if grid:
         min_epochs, eta = halving_setting(tuning)
@@ -434,8 +462,8 @@ def supervised_run(
             del fits  # the other points' models are not needed
         for i, (point, (val, best_epoch, run, eliminated)) in enumerate(zip(grid, results,
                                                                           strict=True)):
-            tuning_rows.append({"run": run_name, "dataset": dataset, "model": model,
-                                "variant": variant, "seed": seeds[0], **point,
+            tuning_rows.append({"run": lab.run, "dataset": lab.dataset, "model": lab.model,
+                                "variant": lab.variant, "seed": seeds[0], **point,
                                 "val_accuracy": val, "best_epoch": best_epoch,
                                 "epochs_run": run, "eliminated_at": eliminated,
                                 "chosen": i == chosen,
@@ -472,28 +500,24 @@ def supervised_run(
                    for e, (v, loss) in enumerate(zip(fitted.val_curve, fitted.train_loss,
                                                      strict=True))]
     source = npz_meta(data, "data_source")
-    doc = metrics_doc(experiment="supervised", dataset=dataset, model=model, variant=variant,
-                      data_source=source, selection="val", records=records, run=run_name,
-                      kind=kind)
-    atomic.write_json(metrics_path, doc)
-    with atomic.atomic_path(curves_path) as tmp:
-        pd.DataFrame(curves).to_csv(tmp, index=False)
-    with atomic.atomic_path(confusion_path) as tmp:
-        pd.DataFrame(confusion).to_csv(tmp)
-    if tuning_path:
-        with atomic.atomic_path(tuning_path) as tmp:
-            pd.DataFrame(tuning_rows, columns=TUNING_COLUMNS).to_csv(tmp, index=False)
-    atomic.write_json(provenance_path, provenance(
-        params={"run": run_name, "kind": kind, "params": params, "train": train,
-                "feature_scale": feature_scale,
-                "tuning": {"grid": grid, "tune_seed": seeds[0] if grid else None,
-                           "halving": (tuning or {}).get("halving") if grid else None,
-                           "epoch_cap": train.get("epochs"), "patience": train.get("patience"),
-                           "chosen": next(({k: r[k] for k in grid[0]} for r in tuning_rows
-                                           if r["chosen"]), None)}},
-        seeds=seeds, data_source=source,
-        generator_version=npz_meta(data, "generator_version")))
-    return doc
+    doc = metrics_doc(experiment="supervised", dataset=lab.dataset, model=lab.model,
+                      variant=lab.variant, data_source=source, selection="val",
+                      records=records, run=lab.run, kind=kind)
+    return StageResult(
+        doc=doc, curves=curves, indexed=("confusion",),
+        tables={"confusion": pd.DataFrame(confusion),
+                "tuning": pd.DataFrame(tuning_rows, columns=TUNING_COLUMNS)},
+        provenance=dict(
+            params={"run": lab.run, "kind": kind, "params": params, "train": train,
+                    "feature_scale": feature_scale,
+                    "tuning": {"grid": grid, "tune_seed": seeds[0] if grid else None,
+                               "halving": (tuning or {}).get("halving") if grid else None,
+                               "epoch_cap": train.get("epochs"),
+                               "patience": train.get("patience"),
+                               "chosen": next(({k: r[k] for k in grid[0]} for r in tuning_rows
+                                               if r["chosen"]), None)}},
+            seeds=seeds, data_source=source,
+            generator_version=npz_meta(data, "generator_version")))
 
 
 def crossbar_variability(
@@ -516,14 +540,16 @@ def crossbar_variability(
                  encoder["batch_size"])
     n_classes = int(max(data["y_train"].max(), data["y_test"].max()) + 1)
     source = npz_meta(data, "data_source")
-    atomic.write_json(metrics_path, metrics_doc(
-        experiment="variability", dataset=dataset, model="LSM-RRAM", variant="",
-        data_source=source, selection="val", records=as_metric_records(rows, n_classes)))
     df = pd.DataFrame(rows)
-    with atomic.atomic_path(rows_path) as tmp:
-        df.to_csv(tmp, index=False)
-    atomic.write_json(provenance_path, provenance(
-        params={"encoder": encoder_name, **encoder, "rram": rram, "readout": readout,
-                "axes": axes}, seeds=seeds, data_source=source,
-        generator_version=npz_meta(data, "generator_version")))
+    write_stage(StageResult(
+        doc=metrics_doc(experiment="variability", dataset=dataset, model="LSM-RRAM",
+                        variant="", data_source=source, selection="val",
+                        records=as_metric_records(rows, n_classes)),
+        tables={"rows": df},
+        provenance=dict(params={"encoder": encoder_name, **encoder, "rram": rram,
+                                "readout": readout, "axes": axes}, seeds=seeds,
+                        data_source=source,
+                        generator_version=npz_meta(data, "generator_version"))),
+        StageOutputs(provenance=provenance_path, metrics=metrics_path,
+                     tables={"rows": rows_path}))
     return df

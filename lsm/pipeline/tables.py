@@ -47,8 +47,8 @@ ZEROSHOT_CAPTION = (
     "Top-1/top-5 cross-modal retrieval on test pairs of seen classes (test_seen) and of "
     "classes never seen in training (test_unseen); val_seen is the selection metric on "
     "seen-class validation pairs. dot = unnormalised dot product (the LSM-CLIP metric of "
-    "the paper), cos = cosine. Chance = expected accuracy of a random ranking. Variant "
-    "ends in the projection dimension pd. "
+    "the paper), cos = cosine. Chance = expected accuracy of a random ranking. pd: the "
+    "projection dimension of the heads. "
 )
 ZEROSHOT_COST_RATIOS = (
     " Ratios: numerator / denominator per seed, dense / dense "

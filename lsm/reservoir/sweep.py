@@ -282,18 +282,19 @@ def demo_references(frames_path: str | Path, train: dict[str, Any], seeds: list[
                     dataset: str = "nmnist") -> list[str]:
     """The three reference rows on the demo frames (made once under `folder`, reused), so
     the notebook's demo draws its lines; returns their metrics paths."""
-    from lsm.pipeline.stages import supervised_run
+    from lsm.pipeline.spec import RunLabels, SupervisedSpec
+    from lsm.pipeline.stages import supervised_outputs, supervised_run
 
     folder = Path(folder)
     paths = []
     for name, (kind, params, model) in DEMO_REFERENCES.items():
         out = folder / f"{name}.json"
         if not out.is_file():
-            supervised_run(frames_path, kind, params, train, list(seeds), dataset=dataset,
-                           model=model, variant="linear", metrics_path=out,
-                           curves_path=folder / f"{name}.curves.csv",
-                           confusion_path=folder / f"{name}.confusion.csv",
-                           provenance_path=folder / f"{name}.provenance.json", run_name=name)
+            supervised_run(frames_path, SupervisedSpec(
+                kind, params, train, list(seeds), RunLabels(dataset, model, "linear", name)),
+                supervised_outputs(out, folder / f"{name}.curves.csv",
+                                   folder / f"{name}.confusion.csv",
+                                   folder / f"{name}.provenance.json"))
         paths.append(str(out))
     return paths
 

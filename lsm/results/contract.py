@@ -25,7 +25,7 @@ from lsm.results.paper import paper_value
 from lsm.results.stats import binom_test_above, bootstrap_ci, t_test_above
 
 COLUMNS = [
-    "experiment", "dataset", "model", "variant", "split", "metric",
+    "experiment", "dataset", "model", "variant", "pd", "split", "metric",
     "mean", "std", "n_seeds", "paper", "data_source", "selection",
     "chance", "unit", "ci95_low", "ci95_high", "p_above_chance_t", "p_above_chance_binom",
 ]
@@ -34,7 +34,10 @@ COLUMNS = [
 STAT_COLUMNS = COLUMNS[-4:]
 # rows that are not comparable to the paper's reported number (lsm.zeroshot.power)
 NO_PAPER_SELECTIONS = ("best unseen epoch (test-selected)", "untrained head")
-_KEYS = ["experiment", "dataset", "model", "variant", "split", "metric"]
+# "pd": the projection dimension of a zero-shot row, a sweep axis of its own (empty for
+# rows without one); never folded into the variant text
+_KEYS = ["experiment", "dataset", "model", "variant", "pd", "split", "metric"]
+MAX_PD = 100_000
 _REQUIRED = ["experiment", "dataset", "model", "variant", "data_source", "selection", "records"]
 
 
@@ -43,7 +46,8 @@ def metrics_doc(
     selection: str, records: list[dict[str, Any]], **extra: Any,
 ) -> dict[str, Any]:
     """Build a metrics document. Each record: seed, split, metric, value, and optionally
-    unit and chance (both constant per split and metric)."""
+    unit and chance (both constant per split and metric), and pd (the projection
+    dimension of a zero-shot row)."""
     for r in records:
         missing = {"seed", "split", "metric", "value"} - set(r)
         if missing:
@@ -113,8 +117,9 @@ def check_records(records: Any, path: str | Path, split: bool = True,
     of objects, each with an integer ``seed`` (0 .. 2**53), a text ``metric``, a finite
     number ``value`` (not a boolean), a text ``split`` (with `split`), optional text
     ``model``, ``variant``, ``unit`` and ``selection`` (overriding the document's), an
-    optional finite ``chance`` and an optional integer ``n_queries``; no (seed, model,
-    variant, split, metric, selection) twice. A :class:`DataFormatError` names the file, the record
+    optional finite ``chance``, an optional integer ``n_queries`` and an optional
+    projection dimension ``pd`` (1 .. 100000); no (seed, model, variant, pd, split, metric,
+    selection) twice. A :class:`DataFormatError` names the file, the record
     index and the field."""
     if not isinstance(records, list):
         raise DataFormatError(path, f"field 'records' is {_kind(records)}, not a list of "
@@ -155,13 +160,18 @@ def check_records(records: Any, path: str | Path, split: bool = True,
         if nq is not None and (isinstance(nq, bool) or not isinstance(nq, int) or nq < 0):
             raise DataFormatError(path, f"{at}.n_queries is {_show(nq)} ({_kind(nq)}), not a "
                                   "count of queries (an integer >= 0).", fix)
-        key = (seed, r.get("model"), r.get("variant"), r.get("split"), r["metric"],
+        pd_ = r.get("pd")
+        if pd_ is not None and (isinstance(pd_, bool) or not isinstance(pd_, int)
+                                or not 1 <= pd_ <= MAX_PD):
+            raise DataFormatError(path, f"{at}.pd is {_show(pd_)} ({_kind(pd_)}), not a "
+                                  f"projection dimension (an integer from 1 to {MAX_PD}).", fix)
+        key = (seed, r.get("model"), r.get("variant"), pd_, r.get("split"), r["metric"],
                r.get("selection"))
         if key in first:
             raise DuplicateRowsError(path, f"{at} repeats records[{first[key]}] (seed {seed}, "
                                      f"split {r.get('split')!r}, metric {r['metric']!r}"
                                      + "".join(f", {k} {r[k]!r}" for k in ("model", "variant",
-                                                                          "selection")
+                                                                          "pd", "selection")
                                                if k in r)
                                      + "): one seed counted twice would skew the mean.", fix)
         first[key] = i
@@ -264,16 +274,19 @@ def aggregate(docs: Iterable[dict[str, Any]], timing: bool = False,
                          "selection": r.get("selection", doc["selection"]),
                          "model": r.get("model", doc["model"]),
                          "variant": r.get("variant", doc["variant"]),
-                         "split": r["split"], "metric": r["metric"], "seed": r["seed"],
+                         "pd": r.get("pd"), "split": r["split"], "metric": r["metric"],
+                         "seed": r["seed"],
                          "value": float(r["value"]), "chance": r.get("chance"),
                          "unit": r.get("unit", ""), "n_queries": r.get("n_queries"),
                          "_doc": d})
     if not rows:
         return pd.DataFrame(columns=COLUMNS)
     df = pd.DataFrame(rows)
+    df["pd"] = df["pd"].astype("Int64")  # integers, empty where a row has no pd
     out = []
-    for key, g in df.groupby([*_KEYS, "selection"], sort=False):
+    for key, g in df.groupby([*_KEYS, "selection"], sort=False, dropna=False):
         key = key[:-1]
+        key = (*key[:4], None if pd.isna(key[4]) else int(key[4]), *key[5:])
         seeds = g["seed"].tolist()
         if len(set(seeds)) != len(seeds):
             dup = next(x for x in seeds if seeds.count(x) > 1)
@@ -316,7 +329,19 @@ def aggregate(docs: Iterable[dict[str, Any]], timing: bool = False,
             unit=g["unit"].iloc[0],
         )
         out.append(row)
-    return pd.DataFrame(out, columns=COLUMNS)
+    table = pd.DataFrame(out, columns=COLUMNS)
+    table["pd"] = table["pd"].astype("Int64")
+    return table
+
+
+def variant_label(variant: Any, pd_: Any) -> str:
+    """How a row's variant reads beside its model in text and figures: ``"software pd=64"``
+    for a zero-shot row (variant ``software``, pd 64), the variant alone otherwise."""
+    v = "" if variant is None or pd.isna(variant) else str(variant)
+    if pd_ is None or pd.isna(pd_):
+        return v
+    base, _, rest = v.partition(", ")  # the pd belongs to the model, before any qualifier
+    return f"{base} pd={int(pd_)}" + (f", {rest}" if rest else "")
 
 
 def _fmt(mean: float, std: float, n: int, unit: str) -> str:
@@ -336,6 +361,8 @@ def to_markdown(df: pd.DataFrame, title: str, caption: str) -> str:
     """A human-readable table: ours (mean ± std, n) beside the paper's value."""
     shown = pd.DataFrame({
         "dataset": df["dataset"], "model": df["model"], "variant": df["variant"],
+        **({"pd": ["" if pd.isna(p) else str(int(p)) for p in df["pd"]]}
+           if "pd" in df and df["pd"].notna().any() else {}),
         "split": df["split"], "metric": df["metric"],
         "ours (mean ± std over seeds)": [
             _fmt(m, s, n, u) for m, s, n, u in zip(df["mean"], df["std"], df["n_seeds"],

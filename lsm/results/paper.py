@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import re
 
-# (experiment, dataset, model, variant, split, metric) -> value (percent, or x for ratios)
-PAPER_VALUES: dict[tuple[str, str, str, str, str, str], float] = {
-    ("supervised", "nmnist", "LSM", "software", "test", "accuracy"): 89.11,
-    ("supervised", "nmnist", "LSM", "rram", "test", "accuracy"): 89.66,
-    ("supervised", "nmnist", "SRNN-ANN", "trainable", "test", "accuracy"): 96.96,
-    ("supervised", "nmnist", "SRNN-SNN", "trainable", "test", "accuracy"): 93.93,
-    ("supervised", "nmnist", "RNN", "trainable", "test", "accuracy"): 96.23,
-    ("supervised", "ntidigits", "LSM", "software", "test", "accuracy"): 70.79,
-    ("supervised", "ntidigits", "LSM", "rram", "test", "accuracy"): 70.11,
-    ("supervised", "ntidigits", "SRNN-ANN", "trainable", "test", "accuracy"): 82.62,
-    ("supervised", "ntidigits", "SRNN-SNN", "trainable", "test", "accuracy"): 63.75,
-    ("supervised", "ntidigits", "RNN", "trainable", "test", "accuracy"): 75.54,
+# (experiment, dataset, model, variant, pd, split, metric) -> value (percent, or x for
+# ratios); pd is the projection dimension of a zero-shot row, None elsewhere
+PAPER_VALUES: dict[tuple[str, str, str, str, int | None, str, str], float] = {
+    ("supervised", "nmnist", "LSM", "software", None, "test", "accuracy"): 89.11,
+    ("supervised", "nmnist", "LSM", "rram", None, "test", "accuracy"): 89.66,
+    ("supervised", "nmnist", "SRNN-ANN", "trainable", None, "test", "accuracy"): 96.96,
+    ("supervised", "nmnist", "SRNN-SNN", "trainable", None, "test", "accuracy"): 93.93,
+    ("supervised", "nmnist", "RNN", "trainable", None, "test", "accuracy"): 96.23,
+    ("supervised", "ntidigits", "LSM", "software", None, "test", "accuracy"): 70.79,
+    ("supervised", "ntidigits", "LSM", "rram", None, "test", "accuracy"): 70.11,
+    ("supervised", "ntidigits", "SRNN-ANN", "trainable", None, "test", "accuracy"): 82.62,
+    ("supervised", "ntidigits", "SRNN-SNN", "trainable", None, "test", "accuracy"): 63.75,
+    ("supervised", "ntidigits", "RNN", "trainable", None, "test", "accuracy"): 75.54,
 }
 
 # Zero-shot audio -> image retrieval, docs/paper-notes.md §4.2 (top-1, seen digits 1-7 /
@@ -44,30 +45,30 @@ for _model, _variant, _metric, _pd, _seen, _unseen in (
     ("LSM-Proto", "software", "a2i_top1_cos", 1024, 56.9, 68.9),
 ):
     for _split, _value in (("test_seen", _seen), ("test_unseen", _unseen)):
-        PAPER_VALUES[("zeroshot", _AV, _model, f"{_variant} pd={_pd}", _split, _metric)] = _value
+        PAPER_VALUES[("zeroshot", _AV, _model, _variant, _pd, _split, _metric)] = _value
 
 # BMI neural -> letter image retrieval, docs/paper-notes.md §4.3 (top-1, cosine; 22 seen letters,
 # unseen s-v): LSM-CLIP T 0.5, pd 256, feature batch 1024; SRNN-CLIP pd 64, both directions.
-for _model, _variant, _metric, _seen, _unseen in (
-    ("LSM-CLIP", "software pd=256", "n2v_top1_cos", 52.27, 70.83),
-    ("SRNN-CLIP", "trainable pd=64", "n2v_top1_cos", 21.52, 61.67),
-    ("SRNN-CLIP", "trainable pd=64", "v2n_top1_cos", 17.27, 33.33),
-    ("LSM-CLIP", "software T0.5 fb128 pd=256", "n2v_top1_cos", 50.15, 68.33),
-    ("LSM-CLIP", "software T0.001 fb128 pd=256", "n2v_top1_cos", 49.84, 60.00),
+for _model, _variant, _pd, _metric, _seen, _unseen in (
+    ("LSM-CLIP", "software", 256, "n2v_top1_cos", 52.27, 70.83),
+    ("SRNN-CLIP", "trainable", 64, "n2v_top1_cos", 21.52, 61.67),
+    ("SRNN-CLIP", "trainable", 64, "v2n_top1_cos", 17.27, 33.33),
+    ("LSM-CLIP", "software T0.5 fb128", 256, "n2v_top1_cos", 50.15, 68.33),
+    ("LSM-CLIP", "software T0.001 fb128", 256, "n2v_top1_cos", 49.84, 60.00),
 ):
     for _split, _value in (("test_seen", _seen), ("test_unseen", _unseen)):
-        PAPER_VALUES[("zeroshot", "bmi", _model, _variant, _split, _metric)] = _value
+        PAPER_VALUES[("zeroshot", "bmi", _model, _variant, _pd, _split, _metric)] = _value
 
 # the first window of the paper's unseen-letter scan (a-d; 58.12 is not a multiple of 1/120)
 for _split, _value in (("test_seen", 48.93), ("test_unseen", 58.12)):
-    PAPER_VALUES[("zeroshot", "bmi_unseen_abcd", "LSM-CLIP", "software T0.001 fb128 pd=256",
+    PAPER_VALUES[("zeroshot", "bmi_unseen_abcd", "LSM-CLIP", "software T0.001 fb128", 256,
                   _split, "n2v_top1_cos")] = _value
 
 # Training-cost reductions, docs/paper-notes.md §4.4 (formula unknown; shown beside both
 # MAC counts).
 for _num, _den, _value in (("SRNN-CLIP", "LSM-CLIP", 152.83), ("SRNN-Proto", "LSM-Proto", 393.07)):
     for _metric in ("ratio_total_macs_dense", "ratio_total_macs_events"):
-        PAPER_VALUES[("zeroshot", _AV, f"{_num} / {_den}", "trainable / software pd=64",
+        PAPER_VALUES[("zeroshot", _AV, f"{_num} / {_den}", "trainable / software", 64,
                       "train", _metric)] = _value
 
 
@@ -80,17 +81,20 @@ PAPER_ENERGY_RATIO: dict[tuple[str, str], float] = {
 }
 
 
-# the power analysis's rows of the configured split (lsm.zeroshot.power): "<variant> pd=<pd>,
-# <R> reservoirs x <H> heads" stand beside the paper's "<variant> pd=<pd>" value
-_POWER_VARIANT = re.compile(r"^(?P<base>.* pd=\d+), \d+ reservoirs x \d+ heads$")
+# the power analysis's rows of the configured split (lsm.zeroshot.power): "<variant>, <R>
+# reservoirs x <H> heads" stand beside the paper's "<variant>" value (at the same pd)
+_POWER_VARIANT = re.compile(r"^(?P<base>.*), \d+ reservoirs x \d+ heads$")
 
 
-def paper_value(
-    experiment: str, dataset: str, model: str, variant: str, split: str, metric: str
-) -> float | None:
-    v = PAPER_VALUES.get((experiment, dataset, model, variant, split, metric))
+def paper_value(experiment: str, dataset: str, model: str, variant: str, pd: int | None,
+                split: str, metric: str) -> float | None:
+    """The paper's value of a result row (None: the paper reports none); `pd` the row's
+    projection dimension (None for rows without one)."""
+    pd = None if pd is None else int(pd)
+    v = PAPER_VALUES.get((experiment, dataset, model, variant, pd, split, metric))
     m = _POWER_VARIANT.match(variant) if v is None and isinstance(variant, str) else None
-    return PAPER_VALUES.get((experiment, dataset, model, m["base"], split, metric)) if m else v
+    return (PAPER_VALUES.get((experiment, dataset, model, m["base"], pd, split, metric))
+            if m else v)
 
 
 # Alternative values of rows above, from the authors' script comments (docs/paper-notes.md §4.1,

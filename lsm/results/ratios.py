@@ -18,18 +18,18 @@ RATIO_METRICS = ("total_macs_dense", "total_macs_events", "train_macs", "trainab
 
 
 def _per_seed(doc: dict[str, Any], metric: str, pd: int) -> dict[int, float]:
-    suffix = f" pd={pd}"
     return {r["seed"]: float(r["value"]) for r in doc["records"]
-            if r["metric"] == metric and r.get("variant", doc["variant"]).endswith(suffix)}
+            if r["metric"] == metric and r.get("pd") == pd}
 
 
 def ratio_doc(num: dict[str, Any], den: dict[str, Any], pd: int, pd_den: int | None = None
               ) -> dict[str, Any]:
     """A metrics document of numerator / denominator per seed for :data:`RATIO_METRICS`.
 
-    Row labels: model ``"<num model> / <den model>"``, variant
-    ``"<num variant> / <den variant> pd=<pd>"`` (or ``"<num variant> pd=<pd> / <den
-    variant> pd=<pd_den>"`` when the two differ), split ``train``, metric ``ratio_<m>``.
+    Row labels: model ``"<num model> / <den model>"``, variant ``"<num variant> / <den
+    variant>"`` at projection dimension ``pd`` (or variant ``"<num variant> pd=<pd> / <den
+    variant> pd=<pd_den>"`` and no pd when the two differ), split ``train``, metric
+    ``ratio_<m>``.
     """
     pd_den = pd if pd_den is None else pd_den
     records = []
@@ -40,11 +40,12 @@ def ratio_doc(num: dict[str, Any], den: dict[str, Any], pd: int, pd_den: int | N
             raise ValueError(f"no common seeds with metric {m} at pd={pd}/{pd_den} in runs "
                              f"{num.get('run')!r} and {den.get('run')!r}")
         records += [{"seed": s, "split": "train", "metric": f"ratio_{m}", "unit": "x",
+                     **({"pd": pd} if pd == pd_den else {}),
                      "value": a[s] / b[s] if b[s] else float("nan")} for s in seeds]
     return metrics_doc(
         experiment=num["experiment"], dataset=num["dataset"],
         model=f"{num['model']} / {den['model']}",
-        variant=(f"{num['variant']} / {den['variant']} pd={pd}" if pd == pd_den else
+        variant=(f"{num['variant']} / {den['variant']}" if pd == pd_den else
                  f"{num['variant']} pd={pd} / {den['variant']} pd={pd_den}"),
         data_source="+".join(sorted({num["data_source"], den["data_source"]})),
         selection="+".join(sorted({num["selection"], den["selection"]})), records=records)

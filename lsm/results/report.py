@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lsm.results.contract import data_caption, read_table
+from lsm.results.contract import data_caption, read_table, variant_label
 from lsm.results.paper import PAPER_EXTRA, PAPER_VALUES
 
 REASONS = {
@@ -260,11 +260,15 @@ def build_report(tables: list[str | Path], figures: list[str | Path], out_dir: P
              "selected on the test set. Built from: "
              + ", ".join(f"`tables/{s}.csv`" for s in frames) + "."]
     matched: set[tuple] = set()
-    for stem, df in frames.items():
+    for stem, raw in frames.items():
+        for r in raw.dropna(subset=["paper"]).itertuples():
+            matched.add((r.experiment, r.dataset, r.model, r.variant,
+                         None if pd.isna(r.pd) else int(r.pd), r.split, r.metric))
+        # the text reads a zero-shot row's variant with its pd ("software pd=64, ...")
+        df = raw.assign(variant=[variant_label(v, p) for v, p in zip(raw.variant, raw.pd,
+                                                                       strict=True)])
         head = _headline(stem, df)
         with_paper = df.dropna(subset=["paper"])
-        for r in with_paper.itertuples():
-            matched.add((r.experiment, r.dataset, r.model, r.variant, r.split, r.metric))
         if head.empty and with_paper.empty:
             continue
         parts += ["", f"## {stem.replace('_', ' ')}", ""]
@@ -289,7 +293,8 @@ def build_report(tables: list[str | Path], figures: list[str | Path], out_dir: P
     missing = [(k, v) for k, v in PAPER_VALUES.items() if k not in matched]
     parts += ["", "## Paper numbers this configuration did not run", ""]
     if missing:
-        rows = [f"| {k[1]} | {k[2]} | {k[3]} | {k[4]} | {k[5]} | {v:g} |" for k, v in missing]
+        rows = [f"| {k[1]} | {k[2]} | {variant_label(k[3], k[4])} | {k[5]} | {k[6]} | {v:g} |"
+                for k, v in missing]
         parts += ["| dataset | model | setting | split | metric | paper |",
                   "|---|---|---|---|---|---|", *rows]
     else:

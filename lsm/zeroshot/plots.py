@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from lsm.results.contract import variant_label
 from lsm.results.plots import _caption, save
 from lsm.zeroshot.retrieval import similarity
-
-_PD = re.compile(r"^(?P<base>.*?)\s*pd=(?P<pd>\d+)$")
-
-
-def split_pd(variant: str) -> tuple[str, int | None]:
-    """'software pd=64' -> ('software', 64); no pd -> (variant, None)."""
-    m = _PD.match(variant) if isinstance(variant, str) else None  # an empty cell: NaN
-    return (m["base"], int(m["pd"])) if m else (variant, None)
-
 
 TSNE_MAX_POINTS = 600  # the map's points (a figure: about 10 s of t-SNE saved per job)
 
@@ -114,8 +105,10 @@ def val_curves(curves: pd.DataFrame, title: str, data_source: str, path: str | P
 
 
 def _rows(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The rows of `metric`, with the variant as ``base`` (the pd is its own column)."""
     t = table[table.metric == metric].copy()
-    t[["base", "pd"]] = [split_pd(v) for v in t["variant"]]
+    t["base"] = t["variant"]
+    t["pd"] = t["pd"].astype("float")  # NaN where a row has no pd
     return t
 
 
@@ -149,8 +142,9 @@ def accuracy_vs_cost(table: pd.DataFrame, cost: pd.DataFrame, metric: str,
                      path: str | Path) -> None:
     """Seen and unseen top-1 against total training MACs (event-driven LSM encoding)."""
     t = _rows(table, metric)
-    c = cost[cost.metric == "total_macs_events"][["model", "variant", "mean"]]
-    m = t.merge(c, on=["model", "variant"], suffixes=("", "_cost"))
+    c = cost[cost.metric == "total_macs_events"][["model", "variant", "pd", "mean"]].copy()
+    c["pd"] = c["pd"].astype("float")
+    m = t.merge(c, on=["model", "variant", "pd"], suffixes=("", "_cost"))
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, split in zip(axes, ("test_seen", "test_unseen"), strict=True):
         s = m[m.split == split]
@@ -266,6 +260,9 @@ def power_distribution(records: pd.DataFrame, metric: str, paper_unseen: float |
     test epoch, the untrained head), with the chance level and the paper's value. Right:
     per-run unseen top-1 (validation-selected) of each rotated unseen pair."""
     r = records[(records.metric == metric) & (records.split == "test_unseen")]
+    if "pd" in r:  # the labels read "<variant> pd=<pd>, ..."
+        r = r.assign(variant=[variant_label(v, p) for v, p in zip(r.variant, r.pd,
+                                                                   strict=True)])
     main = r[r.variant.str.contains(" reservoirs x ", regex=False)]
     rot = r[r.variant.str.contains(", unseen ", regex=False) & (r.selection == "val")]
     order = ["val", "paper_rule (test-selected)", "best unseen epoch (test-selected)",

@@ -46,8 +46,8 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from lsm import atomic
 from lsm.models.training import TrainConfig
+from lsm.pipeline.spec import StageOutputs, StageResult, write_stage
 from lsm.pipeline.stages import (
     SPLITS,
     check_binary,
@@ -56,7 +56,6 @@ from lsm.pipeline.stages import (
     npz_meta,
     reservoir_encoder,
 )
-from lsm.provenance import provenance
 from lsm.results.contract import metrics_doc
 from lsm.zeroshot.pairing import PairSpec, make_pairs
 from lsm.zeroshot.retrieval import chance_topk, topk_accuracy
@@ -127,7 +126,7 @@ def rsa(fa: np.ndarray, ya: np.ndarray, fb: np.ndarray, yb: np.ndarray,
     return out
 
 
-def _rsa_records(fa: np.ndarray, fb: np.ndarray, ya: dict[str, np.ndarray],
+def rsa_records(fa: np.ndarray, fb: np.ndarray, ya: dict[str, np.ndarray],
                  yb: dict[str, np.ndarray], classes: list[int], unseen: tuple[int, ...],
                  seed: int, model: str, variant: str) -> list[dict[str, Any]]:
     """RSA rows (chance 0: unrelated class geometries) on the test split's samples; a
@@ -166,7 +165,7 @@ def one_head(fa: dict[str, np.ndarray], fb: dict[str, np.ndarray], ya: dict[str,
         return {"test_seen": score(model, "test_seen"), "test_unseen": score(model, "test_unseen")}
 
     fit = fit_pairs(net, x["a"], x["b"], y, TrainConfig(**train), seed, select, monitor)
-    return {"fit": fit, "val_seen": fit.best_val,
+    return {"fit": fit, "val_seen": fit.best_val_acc,
             "test_seen": score(net, "test_seen"), "test_unseen": score(net, "test_unseen"),
             "chance_seen": chance_topk(y["test_seen"], y["test_seen"], 1),
             "chance_unseen": chance_topk(y["test_unseen"], y["test_unseen"], 1),
@@ -226,7 +225,6 @@ def power_run(
     metrics document (rows per run, selection and split; rotated splits per split and
     pooled; RSA), the per-epoch curves of every head (val and the monitored test
     accuracies) and provenance."""
-    import pandas as pd
 
     req = tuple(f"{p}_{s}" for s in SPLITS for p in ("x", "y"))
     frames = {}
@@ -269,7 +267,7 @@ def power_run(
                                   if name in rot_runs else 0) for name in runs)
     bar = tqdm(total=jobs, desc=f"zero-shot power ({dataset})", unit="head")
     # the diagnostic on the input itself (time-summed frames), before any encoder
-    records += _rsa_records(frames["a"]["x_test"].sum(1), frames["b"]["x_test"].sum(1), ya,
+    records += rsa_records(frames["a"]["x_test"].sum(1), frames["b"]["x_test"].sum(1), ya,
                             yb, classes, unseen0, 0, "input", "time-summed frames")
     for r in range(n_res):
         rsa_done: set[tuple[str, str]] = set()
@@ -284,11 +282,11 @@ def power_run(
             pair_key = enc_keys[name]
             if pair_key not in rsa_done:  # RSA: once per reservoir pair
                 rsa_done.add(pair_key)
-                records += _rsa_records(fa["test"], fb["test"], ya, yb, classes, unseen0, r,
+                records += rsa_records(fa["test"], fb["test"], ya, yb, classes, unseen0, r,
                                         "reservoir features",
                                         f"encoders of {run['model']} {run['variant']}")
             # (seen, unseen, variant, heads, index in the rotation: 0 = not rotated)
-            todo = [(seen0, unseen0, f"{run['variant']} pd={pd_}, {n_res} reservoirs x "
+            todo = [(seen0, unseen0, f"{run['variant']}, {n_res} reservoirs x "
                      f"{n_heads} heads", n_heads, 0)] if r < n_res else []
             if name in rot_runs and r < n_rot_res:
                 todo += [(s, u, _split_variant(run, pd_, u, n_rot_res, n_rot_heads),
@@ -302,9 +300,9 @@ def power_run(
                     # the authors' thresholds are their LSM-CLIP script's (paper §3.4)
                     recs = _records(res, seed, variant, metric, rule,
                                     run["params"].get("loss", "clip_soft") == "clip_soft")
-                    records += [{**x, "model": run["model"]} for x in recs]
+                    records += [{**x, "model": run["model"], "pd": pd_} for x in recs]
                     if i_split:  # a rotated split: its runs also go to the pooled row
-                        records += [{**x, "model": run["model"],
+                        records += [{**x, "model": run["model"], "pd": pd_,
                                      "variant": _pooled_variant(run, pd_, len(splits)),
                                      "seed": seed + 10_000 * i_split} for x in recs]
                     f = res["fit"]
@@ -321,25 +319,25 @@ def power_run(
     doc = metrics_doc(experiment=experiment, dataset=dataset, model="power",
                       variant="power", data_source=source, selection="val", records=records,
                       run="power", kind="lsm", seen=list(seen0), unseen=list(unseen0))
-    atomic.write_json(metrics_path, doc)
-    with atomic.atomic_path(curves_path) as tmp:
-        pd.DataFrame(curves).to_csv(tmp, index=False)
-    atomic.write_json(provenance_path, provenance(
-        params={"runs": runs, "pairing": pairing, "power": power, "rram": rram,
-                "splits": [{"seen": list(s), "unseen": list(u)} for s, u in splits],
-                "head_seed": f"reservoir + {HEAD_SEED_STRIDE} x head"},
-        seeds=list(range(n_res)), data_source=source, device=device,
-        generator_version=npz_meta(frames["a"], "generator_version")))
+    write_stage(StageResult(
+        doc=doc, curves=curves,
+        provenance=dict(
+            params={"runs": runs, "pairing": pairing, "power": power, "rram": rram,
+                    "splits": [{"seen": list(s), "unseen": list(u)} for s, u in splits],
+                    "head_seed": f"reservoir + {HEAD_SEED_STRIDE} x head"},
+            seeds=list(range(n_res)), data_source=source, device=device,
+            generator_version=npz_meta(frames["a"], "generator_version"))),
+        StageOutputs(provenance=provenance_path, metrics=metrics_path, curves=curves_path))
     return doc
 
 
 def _split_variant(run: dict[str, Any], pd_: int, unseen: tuple[int, ...], n_res: int,
                    n_heads: int) -> str:
-    return f"{run['variant']} pd={pd_}, unseen {'+'.join(map(str, unseen))} ({n_res} x {n_heads})"
+    return f"{run['variant']}, unseen {'+'.join(map(str, unseen))} ({n_res} x {n_heads})"
 
 
 def _pooled_variant(run: dict[str, Any], pd_: int, n_splits: int) -> str:
-    return f"{run['variant']} pd={pd_}, rotated unseen pairs (pooled, {n_splits} splits)"
+    return f"{run['variant']}, rotated unseen pairs (pooled, {n_splits} splits)"
 
 
 def _pool_first_split(records: list[dict[str, Any]], splits: list, n_rot_res: int,
@@ -350,12 +348,13 @@ def _pool_first_split(records: list[dict[str, Any]], splits: list, n_rot_res: in
     for name in rot_runs:
         run = runs[name]
         main_variant = next((x["variant"] for x in records if x.get("model") == run["model"]
-                             and x["variant"].startswith(f"{run['variant']} pd={pd_}, ")
+                             and x.get("pd") == pd_
+                             and x["variant"].startswith(f"{run['variant']}, ")
                              and "reservoirs x" in x["variant"]), None)
         if main_variant is None:
             continue
         main = [x for x in records if x.get("model") == run["model"]
-                and x["variant"] == main_variant
+                and x["variant"] == main_variant and x.get("pd") == pd_
                 and x["seed"] % HEAD_SEED_STRIDE < n_rot_res
                 and x["seed"] // HEAD_SEED_STRIDE < n_rot_heads]
         per = _split_variant(run, pd_, splits[0][1], n_rot_res, n_rot_heads)

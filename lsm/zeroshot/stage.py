@@ -37,9 +37,7 @@ SRNN's rates raw: SRNN-CLIP sat at exactly chance.
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +45,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from lsm import atomic
 from lsm.errors import ConfigError, DataFormatError
 from lsm.models.cost import TrainingCost
 from lsm.models.registry import ZS_BUILTIN, build_zs_encoder, zs_entry, zs_input
-from lsm.models.training import TrainConfig
+from lsm.models.training import FitTask, TrainConfig, TrainResult, fit
+from lsm.pipeline.spec import StageOutputs, StageResult, ZeroShotSpec, write_stage
 from lsm.pipeline.stages import (
     SPLITS,
     check_frames,
@@ -61,7 +59,6 @@ from lsm.pipeline.stages import (
     npz_meta,
     time_steps,
 )
-from lsm.provenance import provenance
 from lsm.reservoir.workload import encode_cost
 from lsm.results.contract import metrics_doc
 from lsm.zeroshot.contrastive import PairLoss, head_macs, projection_head
@@ -111,19 +108,6 @@ class PairModel(nn.Module):
         return (torch.cat([o[0] for o in outs]).numpy(), torch.cat([o[1] for o in outs]).numpy())
 
 
-@dataclass
-class PairFit:
-    model: PairModel
-    best_epoch: int
-    best_val: float
-    val_curve: list[float] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    optimizer_steps: int = 0
-    train_seconds: float = 0.0
-    # analysis only (fit_pairs' `monitor`): per epoch, 0 = before training
-    monitored: list[dict[str, float]] = field(default_factory=list)
-
-
 def _batches(n: int, size: int) -> list[tuple[int, int]]:
     """[start, stop) of the mini-batches of n pairs; a lone last pair joins the batch
     before it."""
@@ -165,65 +149,52 @@ def _with_training_statistics(model: PairModel, xa: dict[str, torch.Tensor],
 def fit_pairs(model: PairModel, xa: dict[str, torch.Tensor], xb: dict[str, torch.Tensor],
               y: dict[str, np.ndarray], cfg: TrainConfig, seed: int,
               select: tuple[str, str] = ("a2b", "dot"),
-              monitor: Callable[[PairModel], dict[str, float]] | None = None) -> PairFit:
-    """Mini-batch training on the train pairs; after each epoch, top-1 retrieval on the
-    validation pairs (direction a2b or b2a, similarity dot or cos) picks the epoch
-    (ties: the earliest). Returns the model loaded with the selected weights (and the
-    normalisation's running statistics of that epoch). A last batch of one pair joins
-    the one before it (batch statistics need two samples).
+              monitor: Callable[[PairModel], dict[str, float]] | None = None) -> TrainResult:
+    """Train a pair model with the one training loop (:func:`lsm.models.training.fit`) on
+    the train pairs; after each epoch, top-1 retrieval on the validation pairs (direction
+    a2b or b2a, similarity dot or cos) picks the epoch (ties: the earliest). Returns the
+    model loaded with the selected weights (and the normalisation's running statistics of
+    that epoch). A last batch of one pair joins the one before it (batch statistics need
+    two samples); each epoch's normalisation statistics come from its own training batches.
 
     `monitor` (analysis only, e.g. test-set accuracy per epoch for the paper's selection
     rule): called on the model before training and after each epoch's validation, its
-    results go to ``PairFit.monitored``. It runs after the epoch's choice is made, on a
-    copy of the model in eval mode, without gradients and with torch's random state
+    results go to ``TrainResult.monitored``. It runs after the epoch's choice is made, on
+    a copy of the model in eval mode, without gradients and with torch's random state
     restored, so nothing it does reaches training or selection (tests/test_zs_power.py: a
     hostile monitor and swapped test data leave weights, curves and choices identical).
     At epoch 0 the copy's normalisation statistics come from one pass over the training
     pairs, as after every trained epoch."""
-    from lsm.models.training import make_optimizer
-
-    torch.set_num_threads(cfg.threads)
-    gen = torch.Generator().manual_seed(seed)
     ytr = torch.from_numpy(y["train"])
-    opt = make_optimizer(cfg, model.parameters())
-    res = PairFit(model=model, best_epoch=0, best_val=-1.0)
-    best = copy.deepcopy(model.state_dict())
-    n = ytr.shape[0]
-    if monitor is not None:  # epoch 0: the untrained heads, their statistics measured
-        res.monitored.append(_isolated(monitor, _with_training_statistics(model, xa, xb, cfg)))
-    t0, t_monitor = time.perf_counter(), 0.0
-    for epoch in range(1, cfg.epochs + 1):
-        model.train()
-        for m in model.modules():  # this epoch's training batches only (feature_norm)
+    xa_tr, xb_tr = xa["train"], xb["train"]
+
+    def reset_statistics() -> None:  # this epoch's training batches only (feature_norm)
+        for m in model.modules():
             if isinstance(m, nn.BatchNorm1d):
                 m.reset_running_stats()
-        perm = torch.randperm(n, generator=gen)
-        total = 0.0
-        for i, j in _batches(n, cfg.batch_size):
-            idx = perm[i:j]
-            opt.zero_grad()
-            za, zb = model(xa["train"][idx], xb["train"][idx])
-            loss = model.loss(za, zb, ytr[idx])
-            if loss is None:  # a prototypical batch without a repeated class
-                continue
-            loss.backward()
-            opt.step()
-            total += float(loss.item()) * idx.numel()
-            res.optimizer_steps += 1
-        res.train_loss.append(total / n)
+
+    def loss(idx: torch.Tensor) -> torch.Tensor | None:
+        za, zb = model(xa_tr[idx], xb_tr[idx])
+        return model.loss(za, zb, ytr[idx])  # None: a prototypical batch without a repeat
+
+    def validate() -> float:
         za, zb = model.embed(xa["val"], xb["val"])
         q, g = (za, zb) if select[0] == "a2b" else (zb, za)
-        val = topk_accuracy(q, g, y["val"], y["val"], (1,), select[1])[1]
-        res.val_curve.append(val)
-        if val > res.best_val:
-            res.best_val, res.best_epoch = val, epoch
-            best = copy.deepcopy(model.state_dict())
-        if monitor is not None:  # after the choice: it cannot feed it
-            t_m = time.perf_counter()
-            res.monitored.append(_isolated(monitor, copy.deepcopy(model).eval()))
-            t_monitor += time.perf_counter() - t_m
-    res.train_seconds = time.perf_counter() - t0 - t_monitor
-    model.load_state_dict(best)
+        return topk_accuracy(q, g, y["val"], y["val"], (1,), select[1])[1]
+
+    monitored: list[dict[str, float]] = []
+    after = None
+    if monitor is not None:  # epoch 0: the untrained heads, their statistics measured
+        torch.set_num_threads(cfg.threads)
+        monitored.append(_isolated(monitor, _with_training_statistics(model, xa, xb, cfg)))
+
+        def after(epoch: int, res: TrainResult, net: nn.Module) -> None:
+            monitored.append(_isolated(monitor, copy.deepcopy(model).eval()))
+
+    res = fit(model, FitTask(n_train=int(ytr.shape[0]), loss=loss, validate=validate,
+                             batches=_batches, start_epoch=reset_statistics,
+                             after_epoch=after), cfg, seed)
+    res.monitored = monitored
     return res
 
 
@@ -321,40 +292,56 @@ def _inputs(kind: str, data: dict[str, np.ndarray], seed: int, path: str | Path,
     return out
 
 
-def zeroshot_run(
-    path_a: str | Path, path_b: str | Path, kind: str, params: dict[str, Any],
-    train: dict[str, Any], pairing: dict[str, Any], proj_dims: list[int], seeds: list[int],
-    *, experiment: str, dataset: str, model: str, variant: str, modalities: tuple[str, str],
-    metrics_path: str | Path, curves_path: str | Path, embeddings_path: str | Path,
-    provenance_path: str | Path, workload_a: str | Path = "", workload_b: str | Path = "",
-    run_name: str = "",
-) -> dict[str, Any]:
-    """Train and evaluate one zero-shot model per projection dimension and seed.
+def zeroshot_outputs(metrics: str | Path, curves: str | Path, embeddings: str | Path,
+                     provenance: str | Path) -> StageOutputs:
+    """Where :func:`zeroshot_run` writes."""
+    return StageOutputs(provenance=provenance, metrics=metrics, curves=curves,
+                        arrays={"embeddings": embeddings})
 
-    `path_a`/`path_b`: the two modalities' frames (kind ``srnn``) or encoder features
-    (kind ``lsm``; with their workload metrics for the one-time encoding cost).
-    `pairing`: seen, unseen, n_{train,val,test}_pairs_per_class and select
-    ({direction, similarity}). Writes per-seed metrics under the results contract (one row
-    per projection dimension: variant "<variant> pd=<pd>"), validation curves, the test
-    embeddings of the first seed and first pd (for the figures) and provenance.
-    """
-    import pandas as pd
 
-    da, db = load_npz(path_a, ("y_train", "y_val", "y_test")), load_npz(path_b, (
-        "y_train", "y_val", "y_test"))
+def zeroshot_run(path_a: str | Path, path_b: str | Path, spec: ZeroShotSpec,
+                 out: StageOutputs, workload_a: str | Path = "", workload_b: str | Path = ""
+                 ) -> dict[str, Any]:
+    """Load, fit (:func:`fit_zeroshot`), write (:func:`lsm.pipeline.spec.write_stage`):
+    one zero-shot run. `path_a`/`path_b`: the two modalities' frames (trainable encoders)
+    or encoder features (frozen encoders; with their workload metrics `workload_a`/`_b`
+    for the one-time encoding cost). Returns the metrics document."""
+    da, db = (load_npz(path, ("y_train", "y_val", "y_test")) for path in (path_a, path_b))
     check_labels(da, path_a)
     check_labels(db, path_b)
-    spec = PairSpec(tuple(pairing["seen"]), tuple(pairing["unseen"]),
-                    pairing["n_train_pairs_per_class"], pairing["n_val_pairs_per_class"],
-                    pairing["n_test_pairs_per_class"], pairing.get("enlarge", 1))
+    doc = write_stage(fit_zeroshot(da, db, (path_a, path_b), spec, (workload_a, workload_b)),
+                      out)
+    assert doc is not None
+    return doc
+
+
+def fit_zeroshot(da: dict[str, np.ndarray], db: dict[str, np.ndarray],
+                 paths: tuple[str | Path, str | Path], spec: ZeroShotSpec,
+                 workloads: tuple[str | Path, str | Path] = ("", "")) -> StageResult:
+    """Train and evaluate one zero-shot model per projection dimension and seed.
+
+    `spec.pairing`: seen, unseen, n_{train,val,test}_pairs_per_class and select
+    ({direction, similarity}). Returns per-seed metrics under the results contract (one row
+    per projection dimension, in the records' ``pd`` field), validation curves, the test
+    embeddings of the first seed and first pd (for the figures) and the provenance.
+    """
+    path_a, path_b = paths
+    workload_a, workload_b = workloads
+    kind, params, train = spec.kind, dict(spec.params), dict(spec.train)
+    pairing, proj_dims, seeds = dict(spec.pairing), list(spec.proj_dims), list(spec.seeds)
+    experiment, modalities = spec.experiment, spec.modalities
+    dataset, model, variant, run_name = (spec.labels.dataset, spec.labels.model,
+                                         spec.labels.variant, spec.labels.run)
+    pair_spec = PairSpec(tuple(pairing["seen"]), tuple(pairing["unseen"]),
+                         pairing["n_train_pairs_per_class"], pairing["n_val_pairs_per_class"],
+                         pairing["n_test_pairs_per_class"], pairing.get("enlarge", 1))
     pairs = make_pairs({s: da[f"y_{s}"] for s in SPLITS}, {s: db[f"y_{s}"] for s in SPLITS},
-                       spec, field=experiment)
+                       pair_spec, field=experiment)
     y = {name: p.labels for name, p in pairs.items()}
-    # the one-time encoding is per distinct sample, not per pair (enlarge reuses samples;
-    # test_seen and test_unseen index disjoint parts of the test split)
     # the one-time encoding is billed per distinct *training* sample (enlarge reuses
     # samples), as the trainable models' cost counts training passes only; encoding the
-    # test samples is inference, reported in its own records
+    # test samples is inference, reported in its own records (test_seen and test_unseen
+    # index disjoint parts of the test split)
     n_used_a = np.unique(pairs["train"].idx_a).size
     n_used_b = np.unique(pairs["train"].idx_b).size
     n_test_a = sum(np.unique(p.idx_a).size for n, p in pairs.items() if n.startswith("test"))
@@ -362,11 +349,12 @@ def zeroshot_run(
     select = (pairing["select"]["direction"], pairing["select"]["similarity"])
     sel_dir = "a2b" if select[0] == f"{modalities[0]}2{modalities[1]}" else "b2a"
     cfg = TrainConfig(**train)
-    if params["loss"] == "proto" and cfg.batch_size <= len(spec.seen):
+    if params["loss"] == "proto" and cfg.batch_size <= len(pair_spec.seen):
         raise ConfigError(f"{experiment}: the training settings' batch_size",
                           f"{cfg.batch_size} pairs cannot hold two of any of the "
-                          f"{len(spec.seen)} seen classes, which prototypical training needs.",
-                          f"use a batch_size above {len(spec.seen)} (the paper: the full set).")
+                          f"{len(pair_spec.seen)} seen classes, which prototypical training "
+                          "needs.", f"use a batch_size above {len(pair_spec.seen)} (the paper: "
+                          "the full set).")
     scale = params.get("feature_scale", DEFAULT_SCALE)
     if scale not in FEATURE_SCALES:
         raise ConfigError(f"{experiment}: the run's feature_scale",
@@ -399,7 +387,7 @@ def zeroshot_run(
             enc_events = dae * n_used_a + dbe * n_used_b
             (dad, dae), (dbd, dbe) = (encode_cost(workload_a, seed, 1, "test"),
                                       encode_cost(workload_b, seed, 1, "test"))
-            records += [{"seed": seed, "variant": f"{variant} pd={pd_}", "split": "test",
+            records += [{"seed": seed, "pd": pd_, "split": "test",
                          "metric": f"inference_encode_macs_{k}", "unit": u, "value": v}
                         for pd_ in proj_dims for k, u, v in (
                             ("dense", "MACs", dad * n_test_a + dbd * n_test_b),
@@ -407,23 +395,23 @@ def zeroshot_run(
         t_a = 0 if frozen else xa["train"].shape[1]
         t_b = 0 if frozen else xb["train"].shape[1]
         for pd_ in proj_dims:
-            var = f"{variant} pd={pd_}"
             net, fwd = build_model(kind, params, xa["train"].shape[-1], xb["train"].shape[-1],
                                    t_a, t_b, pd_, seed)
             events_init = _encoder_events(net, xa["train"], xb["train"], fwd, kind)
-            fit = fit_pairs(net, xa, xb, y, cfg, seed, (sel_dir, select[1]))
+            trained = fit_pairs(net, xa, xb, y, cfg, seed, (sel_dir, select[1]))
             cost = TrainingCost(sum(p.numel() for p in net.parameters() if p.requires_grad),
-                                fwd, cfg.epochs, int(y["train"].size), fit.optimizer_steps,
-                                fit.train_seconds, enc_dense, enc_events)
+                                fwd, cfg.epochs, int(y["train"].size), trained.optimizer_steps,
+                                trained.train_seconds, enc_dense, enc_events)
             if not frozen:  # spikes move in training: the initial and trained mean
                 cost.forward_events_per_sample = 0.5 * (
                     events_init + _encoder_events(net, xa["train"], xb["train"], fwd, kind))
-            tag = {"seed": seed, "variant": var}
-            records.append({**tag, "split": "val_seen", "metric":
-                            f"{select[0]}_top1_{select[1]}", "value": fit.best_val, "unit": "%"})
+            tag = {"seed": seed, "pd": pd_}
+            records.append({**tag, "split": "val_seen", "unit": "%",
+                            "metric": f"{select[0]}_top1_{select[1]}",
+                            "value": trained.best_val_acc})
             records.append({**tag, "split": "train", "metric": "best_epoch",
-                            "value": fit.best_epoch, "unit": "epoch"})
-            records += [{**r, "variant": var} for r in cost.records(seed)]
+                            "value": trained.best_epoch, "unit": "epoch"})
+            records += [{**r, "pd": pd_} for r in cost.records(seed)]
             for split in EVAL_SPLITS:
                 za, zb = net.embed(xa[split], xb[split])
                 records += [{**tag, "split": split, **r} for r in retrieval_records(
@@ -435,30 +423,28 @@ def zeroshot_run(
                     emb[f"ib_{split}"] = pairs[split].idx_b
             curves += [{"seed": seed, "pd": pd_, "epoch": e + 1, "val_accuracy": v,
                         "train_loss": lo} for e, (v, lo) in enumerate(
-                            zip(fit.val_curve, fit.train_loss, strict=True))]
+                            zip(trained.val_curve, trained.train_loss, strict=True))]
     if frozen:  # the RSA diagnostic per reservoir, before any head (lsm.zeroshot.power)
-        from lsm.zeroshot.power import _rsa_records
+        from lsm.zeroshot.power import rsa_records
 
-        classes = sorted(spec.seen + spec.unseen)
+        classes = sorted(pair_spec.seen + pair_spec.unseen)
         for seed in seeds:
-            records += _rsa_records(da[f"test_s{seed}"], db[f"test_s{seed}"],
+            records += rsa_records(da[f"test_s{seed}"], db[f"test_s{seed}"],
                                     {"test": np.asarray(da["y_test"])},
-                                    {"test": np.asarray(db["y_test"])}, classes, spec.unseen,
+                                    {"test": np.asarray(db["y_test"])}, classes, pair_spec.unseen,
                                     seed, "reservoir features",
                                     f"encoders of {model} {variant}, per-run seeds")
     source = "+".join(sorted({npz_meta(da, "data_source"), npz_meta(db, "data_source")}))
     doc = metrics_doc(experiment=experiment, dataset=dataset, model=model, variant=variant,
                       data_source=source, selection="val", records=records, run=run_name,
-                      kind=kind, seen=list(spec.seen), unseen=list(spec.unseen))
-    atomic.write_json(metrics_path, doc)
-    with atomic.atomic_path(curves_path) as tmp:
-        pd.DataFrame(curves).to_csv(tmp, index=False)
-    atomic.write_npz(embeddings_path, **emb, unseen=np.array(spec.unseen),
-                     modalities=np.array(modalities), pd=np.array(proj_dims[0]),
-                     similarity=np.array(select[1]), data_source=np.array(source))
-    atomic.write_json(provenance_path, provenance(
-        params={"run": run_name, "kind": kind, "params": params, "feature_scale": scale,
-                "train": train, "pairing": pairing, "proj_dims": proj_dims}, seeds=seeds,
-        data_source=source,
-        generator_version=npz_meta(da, "generator_version")))
-    return doc
+                      kind=kind, seen=list(pair_spec.seen), unseen=list(pair_spec.unseen))
+    arrays = {**emb, "unseen": np.array(pair_spec.unseen), "modalities": np.array(modalities),
+              "pd": np.array(proj_dims[0]), "similarity": np.array(select[1]),
+              "data_source": np.array(source)}
+    return StageResult(
+        doc=doc, curves=curves, arrays={"embeddings": arrays},
+        provenance=dict(
+            params={"run": run_name, "kind": kind, "params": params, "feature_scale": scale,
+                    "train": train, "pairing": pairing, "proj_dims": proj_dims},
+            seeds=seeds, data_source=source,
+            generator_version=npz_meta(da, "generator_version")))
