@@ -258,3 +258,20 @@ def test_encoding_cost_counts_each_sample_once(demo, tmp_path):
     assert enc == pytest.approx(per["a"]["dense_synops"] * n_a + per["b"]["dense_synops"] * n_b)
     assert inf == pytest.approx(per["a"]["dense_synops"] * n_a_test
                                 + per["b"]["dense_synops"] * n_b_test)
+
+
+def test_accuracy_vs_pd_plots_run_families_not_the_power_summaries():
+    """The power analysis's rows carry a pd too; the accuracy-vs-pd figure draws one line
+    per run family and leaves them out (they are the power figure's)."""
+    import pandas as pd
+
+    from lsm.zeroshot.plots import _rows
+
+    rows = [{"model": "LSM-CLIP", "variant": v, "pd": p, "metric": "a2i_top1_dot",
+             "split": "test_unseen", "mean": 60.0}
+            for v, p in (("software", 16), ("software", 32),
+                         ("software, 3 reservoirs x 2 heads", 16),
+                         ("software, unseen 8+9 (2 x 1)", 16),
+                         ("software, rotated unseen pairs (pooled, 3 splits)", 16))]
+    t = _rows(pd.DataFrame(rows).astype({"pd": "Int64"}), "a2i_top1_dot")
+    assert list(zip(t.base, t.pd, strict=True)) == [("software", 16.0), ("software", 32.0)]

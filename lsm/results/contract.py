@@ -32,6 +32,10 @@ COLUMNS = [
 # the statistics columns (lsm.results.stats): empty where n < 2, or where there is no chance
 # level (p-values) or no query count (binomial)
 STAT_COLUMNS = COLUMNS[-4:]
+# the variants of the power analysis's rows (lsm.zeroshot.power: "<variant>, R reservoirs x H
+# heads", "<variant>, unseen 8+9 (R x H)", "<variant>, rotated unseen pairs (...)"): summary
+# rows of many runs, kept apart from the per-run-family rows in headlines and figures
+POWER_VARIANTS = r" reservoirs x |, unseen |rotated unseen"
 # rows that are not comparable to the paper's reported number (lsm.zeroshot.power)
 NO_PAPER_SELECTIONS = ("best unseen epoch (test-selected)", "untrained head")
 # "pd": the projection dimension of a zero-shot row, a sweep axis of its own (empty for

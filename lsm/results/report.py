@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lsm.results.contract import data_caption, read_table, variant_label
+from lsm.results.contract import POWER_VARIANTS, data_caption, read_table, variant_label
 from lsm.results.paper import PAPER_EXTRA, PAPER_VALUES
 
 REASONS = {
@@ -76,7 +76,7 @@ def _headline(stem: str, df: pd.DataFrame) -> pd.DataFrame:
     if stem.startswith("zeroshot_"):
         selected = set(df[df.split == "val_seen"].metric)  # the selection metric
         # the honest rows; the test-selected analysis rows are in the conclusion paragraph
-        power = df.variant.str.contains(" reservoirs x |, unseen |rotated unseen", na=False)
+        power = df.variant.str.contains(POWER_VARIANTS, na=False)
         return df[df.split.isin(["test_seen", "test_unseen"]) & df.metric.isin(selected)
                   & (df.selection == "val") & ~power]
     return df.iloc[0:0]

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lsm.results.contract import variant_label
+from lsm.results.contract import POWER_VARIANTS, variant_label
 from lsm.results.plots import _caption, save
 from lsm.zeroshot.retrieval import similarity
 
@@ -105,8 +105,10 @@ def val_curves(curves: pd.DataFrame, title: str, data_source: str, path: str | P
 
 
 def _rows(table: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """The rows of `metric`, with the variant as ``base`` (the pd is its own column)."""
-    t = table[table.metric == metric].copy()
+    """The rows of `metric` of each run family (not the power analysis's summaries), with
+    the variant as ``base`` (the pd is its own column)."""
+    t = table[(table.metric == metric)
+              & ~table.variant.astype(str).str.contains(POWER_VARIANTS)].copy()
     t["base"] = t["variant"]
     t["pd"] = t["pd"].astype("float")  # NaN where a row has no pd
     return t
