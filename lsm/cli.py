@@ -148,7 +148,7 @@ def cmd_frames(args: argparse.Namespace) -> int:
         raise ConfigError(f"lsm data frames {args.kind}", f"{spec.title} has no single-file "
                           "frames step (its modalities are built together).",
                           f"use `lsm data {args.kind}-frames` (the workflow's frames rule).")
-    root = Path(args.root)
+    root = spec.locate(args.root)  # a tonic cache (NMNIST/, NTIDIGITS18/) is read in place
     prep = _build(resolve(spec.prep), args.prep, "--prep")
     # the folder, or the file inside it the descriptor names (a file given as is)
     path = root / spec.input_file if spec.input_file and root.is_dir() else root
@@ -186,16 +186,7 @@ def cmd_bmi_frames(args: argparse.Namespace) -> int:
 def cmd_fetch(args: argparse.Namespace) -> int:
     from lsm.datasets import fetch
 
-    p = args.params or {}
-    if args.kind == "nmnist":
-        fetch.fetch_nmnist(args.out)
-    elif args.kind == "ntidigits":
-        fetch.fetch_ntidigits(args.out)
-    elif args.kind == "emnist":
-        fetch.fetch_emnist(args.out, p.get("emnist_url", fetch.EMNIST_URL),
-                           p.get("emnist_md5", fetch.EMNIST_MD5))
-    else:
-        fetch.fetch_willett(args.out, p.get("willett_url"), p.get("willett_sha256"))
+    print(f"wrote {fetch.fetch(args.kind, args.out, args.params)}")
     return 0
 
 
@@ -299,12 +290,12 @@ def cmd_plot_zeroshot(args: argparse.Namespace) -> int:
 
 
 def cmd_energy(args: argparse.Namespace) -> int:
-    from lsm import atomic
     from lsm.energy import plots as plots_energy
     from lsm.energy.model import check_systems, energy_table, load_constants
     from lsm.errors import ConfigError
     from lsm.results.contract import write_table
     from lsm.results.paper import PAPER_ENERGY_RATIO
+    from lsm.results.plots import write_figure
 
     consts = load_constants(args.constants, args.overrides)
     systems = check_systems(args.systems)
@@ -345,11 +336,11 @@ def cmd_energy(args: argparse.Namespace) -> int:
               if s.get("sensitivity") and by_seed]
     sources = sorted({d["data_source"] for d in docs}) or ["real"]
     # everything computed and the figure drawn before any output is written
-    png = plots_energy.sensitivity_png(chosen, consts, "+".join(sources))
+    images = plots_energy.sensitivity_images(chosen, consts, "+".join(sources))
     write_table(df, args.out, "Energy per inference: RRAM crossbar against digital hardware",
                 caption)
-    atomic.write_bytes(args.fig, png)
-    print(f"wrote {args.out} ({len(df)} rows) and {args.fig}")
+    write_figure(images, args.fig)
+    print(f"wrote {args.out} ({len(df)} rows) and {args.fig} (+ .svg)")
     return 0
 
 
@@ -390,6 +381,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_html(args: argparse.Namespace) -> int:
+    from lsm.results.html import build_html
+
+    out = Path(args.out)
+    build_html(Path(args.report), [Path(t) for t in args.tables],
+               [Path(f) for f in args.figures], [Path(n) for n in args.notebooks], out,
+               Path(args.notebooks_dir), Path(args.results_dir) if args.results_dir else None)
+    print(f"wrote {out} ({len(args.tables)} tables, {len(args.figures)} figures, "
+          f"{len(args.notebooks)} notebooks)")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from lsm.config import load_config
 
@@ -416,9 +419,12 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from lsm import __version__
     from lsm.datasets.catalog import DATASETS  # light: names and bounds only
 
     ap = argparse.ArgumentParser(prog="lsm", description=__doc__.splitlines()[0])
+    ap.add_argument("--version", action="version",
+                    version=f"lsm-bench {__version__} (Python {sys.version.split()[0]})")
     sub = ap.add_subparsers(dest="group", required=True)
 
     data = sub.add_parser("data", help="datasets: info, simulate, frames, fetch")
@@ -518,6 +524,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figures", nargs="*", default=[])
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_report)
+    p = rsub.add_parser("html", help="results/report.html: report, tables, figures, notebooks")
+    p.add_argument("--report", required=True, help="report.md")
+    p.add_argument("--tables", nargs="*", default=[], help="table CSVs (their .md is shown)")
+    p.add_argument("--figures", nargs="*", default=[], help="summary figures (PNG)")
+    p.add_argument("--notebooks", nargs="*", default=[], help="executed notebooks")
+    p.add_argument("--notebooks-dir", required=True, help="where their HTML pages go")
+    p.add_argument("--results-dir", default=None, help="results/ (default: --out's folder)")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_html)
 
     en = sub.add_parser("energy", help="energy model")
     esub = en.add_subparsers(dest="cmd", required=True)

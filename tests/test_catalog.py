@@ -90,3 +90,16 @@ def test_descriptors_agree_with_their_readers():
     assert DATASETS["nmnist"].sensor_size == nmnist.SENSOR_SIZE
     assert DATASETS["ntidigits"].sensor_size == ntidigits.SENSOR_SIZE
     assert DATASETS["ntidigits"].input_file == ntidigits.FILENAME
+
+
+def test_a_tonic_cache_is_located_inside_data_dir(tmp_path):
+    """tonic keeps N-MNIST in <save_to>/NMNIST/ and N-TIDIGITS in <save_to>/NTIDIGITS18/:
+    a data_dir that is such a save_to is read there; a plain folder as it is."""
+    (tmp_path / "NTIDIGITS18").mkdir()
+    (tmp_path / "NTIDIGITS18" / "n-tidigits.hdf5").write_bytes(b"")
+    (tmp_path / "NMNIST" / "Train").mkdir(parents=True)
+    assert DATASETS["ntidigits"].locate(tmp_path) == tmp_path / "NTIDIGITS18"
+    assert DATASETS["nmnist"].locate(tmp_path) == tmp_path / "NMNIST"
+    (tmp_path / "Train").mkdir()
+    assert DATASETS["nmnist"].locate(tmp_path) == tmp_path  # the folder itself wins
+    assert DATASETS["bmi"].locate(tmp_path) == tmp_path  # no tonic folder

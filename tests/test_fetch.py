@@ -38,7 +38,7 @@ def test_checksum_mismatch_names_path_and_both_sums(tmp_path):
 def test_retries_then_clear_error(tmp_path):
     calls = []
 
-    def boom(url, part, timeout):
+    def boom(url, part, timeout, label):
         calls.append(url)
         raise urllib.error.URLError("no route")
 
@@ -55,7 +55,7 @@ def test_interrupted_download_resumes_from_part(tmp_path):
     dest = tmp_path / "r.bin"
     seen_have = []
 
-    def flaky(url, part, timeout):
+    def flaky(url, part, timeout, label):
         have = part.stat().st_size if part.exists() else 0
         seen_have.append(have)
         if have == 0:  # first attempt: half the file, then the connection drops
@@ -93,3 +93,86 @@ def test_emnist_extraction_from_a_local_archive(tmp_path):
     out = fetch.fetch_emnist(tmp_path / "out", url=archive.as_uri(), md5=md5)
     _, labels = emnist.read_letters(out, "train")
     assert labels.tolist() == [1, 2]
+
+
+def test_download_shows_a_progress_bar_with_size_and_rate(tmp_path, capsys):
+    src, md5, _ = _src(tmp_path, b"y" * 300_000)
+    fetch.download(src.as_uri(), tmp_path / "p.bin", md5=md5)
+    err = capsys.readouterr().err
+    # tqdm's byte bar: the file name, the size reached of the total, a rate
+    assert "p.bin" in err and "293k/293k" in err and "B/s" in err
+
+
+def _nmnist_zip(tmp_path, split, digits):
+    """A zip laid out like N-MNIST's own (``Train/<digit>/<id>.bin``, real .bin format)."""
+    import zipfile
+
+    import numpy as np
+
+    from lsm.datasets.events import make_events
+    from lsm.datasets.readers import nmnist
+
+    zpath = tmp_path / f"{split}.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        for d in digits:
+            ev = make_events(np.array([1, 2]), np.array([3, 4]), np.array([10, 20]),
+                             np.array([0, 1]))
+            one = tmp_path / f"{split}_{d}.bin"
+            nmnist.write_bin(one, ev)
+            zf.write(one, f"{split}/{d}/0000{d}.bin")
+    return zpath, hashlib.md5(zpath.read_bytes()).hexdigest()
+
+
+def test_nmnist_fetch_takes_the_configured_urls_and_gives_tonics_layout(tmp_path):
+    from lsm.datasets.readers import nmnist
+
+    (tr, tr_md5), (te, te_md5) = (_nmnist_zip(tmp_path, "Train", [0, 1]),
+                                  _nmnist_zip(tmp_path, "Test", [0, 1]))
+    params = {"train_url": tr.as_uri(), "train_md5": tr_md5, "test_url": te.as_uri(),
+              "test_md5": te_md5}
+    root = fetch.fetch("nmnist", tmp_path / "real", params)
+    assert root == tmp_path / "real" / "NMNIST"
+    splits = nmnist.list_splits(tmp_path / "real")  # the folder holding NMNIST/ (tonic's)
+    assert [lab for _, lab in splits["Train"]] == [0, 1] and len(splits["Test"]) == 2
+    with pytest.raises(DataFormatError, match="md5 checksum mismatch"):
+        fetch.fetch("nmnist", tmp_path / "again", {**params, "train_md5": "0" * 32})
+    with pytest.raises(Exception, match=r"unknown key\(s\) \['url'\]"):
+        fetch.fetch("nmnist", tmp_path / "x", {"url": "file:///nothing"})
+
+
+def test_config_defaults_are_tonics_sources_and_overrides_reach_the_fetch(tmp_path):
+    from tonic.datasets import NMNIST, NTIDIGITS18
+    from workflow_helpers import REPO
+
+    from lsm.config import load_config
+    from lsm.pipeline.data import fetch_params
+
+    assert fetch.NMNIST_SOURCES == {"train": (NMNIST.train_url, NMNIST.train_md5),
+                                    "test": (NMNIST.test_url, NMNIST.test_md5)}
+    assert (fetch.NTIDIGITS_URL, fetch.NTIDIGITS_MD5) == (NTIDIGITS18.base_url,
+                                                           NTIDIGITS18.file_md5)
+    cfg = load_config(REPO / "config" / "config.yaml")
+    assert fetch_params(cfg, "nmnist") == {
+        "train_url": NMNIST.train_url, "train_md5": NMNIST.train_md5,
+        "test_url": NMNIST.test_url, "test_md5": NMNIST.test_md5}
+    assert fetch_params(cfg, "ntidigits") == {"url": NTIDIGITS18.base_url,
+                                              "md5": NTIDIGITS18.file_md5}
+    cfg["datasets"]["ntidigits"]["url"] = "https://mirror.example/n-tidigits.hdf5"
+    assert fetch_params(cfg, "ntidigits")["url"] == "https://mirror.example/n-tidigits.hdf5"
+
+
+def test_tonic_torchvision_and_dryad_layouts_are_read_where_they_lie(tmp_path):
+    import numpy as np
+
+    from lsm.datasets.readers import emnist, willett
+
+    raw = tmp_path / "tv" / "EMNIST" / "raw"  # torchvision's EMNIST(root) cache
+    emnist.write_letters(raw, "train", np.zeros((2, 28, 28), np.uint8), np.array([1, 2]))
+    emnist.write_letters(raw, "test", np.zeros((1, 28, 28), np.uint8), np.array([3]))
+    assert emnist.read_letters(tmp_path / "tv", "train")[1].tolist() == [1, 2]
+    assert emnist.dataset_folder(tmp_path / "tv") == raw
+    session = tmp_path / "dryad" / "handwritingBCIData" / "Datasets" / "t5.2019.05.08"
+    session.mkdir(parents=True)
+    (session / "singleLetters.mat").write_bytes(b"")
+    assert willett.dataset_folder(tmp_path / "dryad") == session
+    assert willett.dataset_folder(session) == session

@@ -17,6 +17,7 @@ from lsm.energy.model import fc_head_macs
 from lsm.models.registry import model_input, zs_input
 from lsm.pipeline import data, paths, runs, tables, targets
 from lsm.pipeline.protocol import protocol_caption, run_budgets, zeroshot_encoder_caption
+from lsm.reservoir.sweep import plan as sweep_plan
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = {"default": "config/config.yaml", "paper": "config/paper.yaml",
@@ -103,6 +104,7 @@ README_TARGETS = [
     "results/tables/energy.csv", "results/tables/energy.md",
     "results/figures/energy/sensitivity.png",
     "results/report.md",
+    "results/report.html",
     "results/config.json",
     "results/tables/tuning.csv",
 ]
@@ -122,11 +124,28 @@ def test_final_targets_of_the_default_config(cfg):
                 assert f"results/figures/zeroshot/{zs}/{run}_{fig}.png" in t
         has_power = f"results/figures/zeroshot/{zs}/power_unseen_by_selection.png" in t
         assert has_power == bool(e.get("power"))
-    assert t[0] == "results/config.json" and t[-1] == "results/report.md"
+    assert t[0] == "results/config.json" and t[-2:] == ["results/report.md",
+                                                        "results/report.html"]
 
 
 def test_report_false_leaves_the_report_out(cfg):
-    assert targets.final_targets(cfg, report=False) == targets.final_targets(cfg)[:-1]
+    assert targets.final_targets(cfg, report=False) == targets.final_targets(cfg)[:-2]
+
+
+def test_the_html_report_reads_every_table_and_executed_notebook(cfg):
+    """report_html's inputs: every table of the run and every notebook a rule executes
+    (one per encoder, supervised run, zero-shot run, sweep dataset, power analysis, QC,
+    variability)."""
+    tables = targets.html_tables(cfg)
+    assert set(tables) == {t for t in targets.final_targets(cfg)
+                           if t.startswith("results/tables/") and t.endswith(".csv")}
+    nbs = targets.executed_notebooks(cfg)
+    n_zs = sum(len(e["runs"]) + bool(e["runs"] and e.get("power"))
+               for e in cfg["zeroshot"].values())
+    assert len(nbs) == len(set(nbs)) == (1 + len(cfg["encoders"]) + 1
+                                         + len(cfg["supervised"]["runs"]) + n_zs
+                                         + len(sweep_plan(cfg)))
+    assert all(n.startswith("results/notebooks/") and n.endswith(".ipynb") for n in nbs)
 
 
 def _stage_targets(t: list[str], words: tuple[str, ...]) -> list[str]:

@@ -77,3 +77,36 @@ def test_espeak_audio_does_not_depend_on_the_clock():
     b = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        check=True).stdout
     assert a == b and len(a.strip()) == 32
+
+
+def test_parallel_map_moves_the_bar_per_item_and_keeps_the_order():
+    """The bar advances as items finish, in any order (here the first item is the slowest,
+    so an in-order map would hold the bar at 0 until it ends), and the results come back
+    in input order."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lsm.datasets.simulators.parallel import parallel_map
+
+    release = threading.Event()
+    seen = []
+
+    class Bar:
+        n = 0
+
+        def update(self, k):
+            self.n += k
+            seen.append(self.n)
+            if self.n == 3:
+                release.set()  # three quick items done while the first one still waits
+
+    def work(x):
+        if x == 0:
+            assert release.wait(10), "the bar did not move before the slow item ended"
+        return x * x
+
+    t0 = time.perf_counter()
+    out = parallel_map(work, range(4), 2, "test", executor=ThreadPoolExecutor, bar=Bar())
+    assert out == [0, 1, 4, 9] and seen == [1, 2, 3, 4]
+    assert time.perf_counter() - t0 < 10

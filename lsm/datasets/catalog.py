@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -66,6 +67,18 @@ class DatasetSpec:
     frames_fn: str | None = None
     prep: str | None = None
     input_file: str | None = None
+    # the folder tonic's dataset class keeps the files in, inside its save_to: a data_dir
+    # that is such a save_to is read there (tonic's NMNIST/, NTIDIGITS18/)
+    tonic_folder: str | None = None
+
+    def locate(self, root: str | Path) -> Path:
+        """The folder of `root` that holds the data: `root`, or tonic's folder in it."""
+        root = Path(root)
+        marker = self.input_file or "Train"
+        inner = root / self.tonic_folder if self.tonic_folder else None
+        if inner is not None and not (root / marker).exists() and (inner / marker).exists():
+            return inner
+        return root
 
     def frame_names(self, source: str = "simulated") -> list[str]:
         """The frames files this dataset gives from `source` (simulated or real)."""
@@ -83,12 +96,14 @@ DATASETS: dict[str, DatasetSpec] = {
         sim_sizes={"n_train_per_class": (2, 500), "n_test_per_class": (1, 250)},
         sim_block="dvs", sim_params="lsm.datasets.simulators.dvs:DVSParams",
         paper_sizes={"n_train_per_class": 400, "n_test_per_class": 100},
-        data_help={"data_dir": "remove data_dir to let the workflow download N-MNIST through "
-                               "tonic (needs internet), or download Train.zip and Test.zip from "
+        data_help={"data_dir": "remove data_dir to let the workflow download N-MNIST (needs "
+                               "internet; datasets.nmnist.train_url/test_url), or download "
+                               "Train.zip and Test.zip from "
                                "https://www.garrickorchard.com/datasets/n-mnist and extract "
-                               "them so that data_dir holds Train/ and Test/."},
+                               "them so that data_dir holds Train/ and Test/ (a tonic cache, "
+                               "the folder holding NMNIST/, works as it is)."},
         frames_fn="lsm.datasets.preprocess:nmnist_frames",
-        prep="lsm.datasets.preprocess:VisualPrep"),
+        prep="lsm.datasets.preprocess:VisualPrep", tonic_folder="NMNIST"),
     "ntidigits": DatasetSpec(
         name="ntidigits", title="N-TIDIGITS", modality="spoken digits (silicon cochlea)",
         sensor_size=(64, 1, 1),
@@ -102,7 +117,7 @@ DATASETS: dict[str, DatasetSpec] = {
                                "holding that file."},
         frames_fn="lsm.datasets.preprocess:ntidigits_frames",
         prep="lsm.datasets.preprocess:AudioPrep",
-        input_file="n-tidigits.hdf5"),
+        input_file="n-tidigits.hdf5", tonic_folder="NTIDIGITS18"),
     "bmi": DatasetSpec(
         name="bmi", title="BMI handwriting", modality="intracortical activity and letters",
         sensor_size=(192, 1, 1),
@@ -116,12 +131,14 @@ DATASETS: dict[str, DatasetSpec] = {
         sim_block="population", sim_params="lsm.datasets.simulators.neural:PopulationParams",
         data_help={
             "willett_dir": "download handwritingBCIData.tar.gz from Dryad "
-                           "(doi:10.5061/dryad.wh70rxwmv), extract "
-                           "Datasets/t5.2019.05.08/singleLetters.mat and point willett_dir "
-                           "at its folder.",
+                           "(doi:10.5061/dryad.wh70rxwmv), extract it and point willett_dir "
+                           "at the extracted folder (its Datasets/t5.2019.05.08/"
+                           "singleLetters.mat is found) or at the folder holding "
+                           "singleLetters.mat.",
             "emnist_dir": "remove emnist_dir to download EMNIST (md5-checked), or point it at "
                           "the folder holding "
-                          "emnist-letters-{train,test}-{images-idx3,labels-idx1}-ubyte."}),
+                          "emnist-letters-{train,test}-{images-idx3,labels-idx1}-ubyte (a "
+                          "torchvision cache's EMNIST/raw/ is found inside its root)."}),
 }
 
 FRAMES: dict[str, FramesSpec] = {f.name: f for d in DATASETS.values() for f in d.frames}

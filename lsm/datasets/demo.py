@@ -1,12 +1,18 @@
 """Small demo inputs, so that every notebook also runs standalone on its defaults.
 
 The demo uses the real pipeline (simulator, reader, preprocessing, encoder) at a tiny
-size; it is made once under `folder` and reused.
+size; it is made once under `folder` (by default :func:`demo_root`) and reused.
+
+A notebook opened in Jupyter runs in ``notebooks/``; its default output paths
+(``results/demo/...``) are anchored by :func:`anchor_paths` to the repository's
+``results/demo/``, whatever the working directory, so that nothing lands in
+``notebooks/``. The workflow passes its own paths, which are left as they are.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,11 +24,38 @@ DEMO_ENCODER = {"dataset": "nmnist", "n_res": 200, "decay": 0.9, "v_th": 5.0,
                             "mean_g": 0.0, "weight_bits": 16}}
 
 
-def demo_frames(folder: str | Path = "results/demo") -> str:
+DEMO_PREFIX = ("results", "demo")
+
+
+def demo_root() -> Path:
+    """``results/demo`` of the repository holding this package (the editable install of
+    ``make setup``), else of the working directory."""
+    repo = Path(__file__).resolve().parents[2]
+    if (repo / "pyproject.toml").is_file() and (repo / "notebooks").is_dir():
+        return repo.joinpath(*DEMO_PREFIX)
+    return Path.cwd().joinpath(*DEMO_PREFIX)
+
+
+def anchor(path: str) -> str:
+    """A relative ``results/demo/...`` path under :func:`demo_root`; any other as given."""
+    p = Path(path)
+    if path and not p.is_absolute() and p.parts[:2] == DEMO_PREFIX:
+        return str(demo_root().joinpath(*p.parts[2:]))
+    return path
+
+
+def anchor_paths(namespace: dict[str, Any]) -> None:
+    """:func:`anchor` every text value of a notebook's namespace (its parameters) in place."""
+    for key, value in list(namespace.items()):
+        if isinstance(value, str) and not key.startswith("_"):
+            namespace[key] = anchor(value)
+
+
+def demo_frames(folder: str | Path | None = None) -> str:
     from lsm.datasets.preprocess import VisualPrep, nmnist_frames
     from lsm.datasets.simulators.nmnist_dataset import simulate_nmnist
 
-    folder = Path(folder)
+    folder = Path(folder) if folder else demo_root()
     out = folder / "frames.npz"
     if not out.is_file():
         root = folder / "nmnist"
@@ -33,10 +66,10 @@ def demo_frames(folder: str | Path = "results/demo") -> str:
     return str(out)
 
 
-def demo_features(folder: str | Path = "results/demo") -> str:
+def demo_features(folder: str | Path | None = None) -> str:
     from lsm.pipeline.stages import encode_features
 
-    folder = Path(folder)
+    folder = Path(folder) if folder else demo_root()
     out = folder / "features.npz"
     if not out.is_file():
         encode_features(demo_frames(folder), DEMO_ENCODER, [0, 1], "cpu", out,
@@ -45,13 +78,13 @@ def demo_features(folder: str | Path = "results/demo") -> str:
     return str(out)
 
 
-def demo_datasets(folder: str | Path = "results/demo") -> tuple[str, str, str, str]:
+def demo_datasets(folder: str | Path | None = None) -> tuple[str, str, str, str]:
     """Small simulated copies of all three modalities: (nmnist root, n-tidigits.hdf5,
     singleLetters.mat, EMNIST folder)."""
     from lsm.datasets.simulators.bmi_dataset import simulate_bmi
     from lsm.datasets.simulators.ntidigits_dataset import simulate_ntidigits
 
-    folder = Path(folder)
+    folder = Path(folder) if folder else demo_root()
     demo_frames(folder)
     if not (folder / "ntidigits" / "MANIFEST.json").is_file():
         simulate_ntidigits(folder / "ntidigits", 3, 2, seed=0, workers=1, progress=False)
@@ -65,14 +98,14 @@ DEMO_AUDIO_ENCODER = {**DEMO_ENCODER, "dataset": "ntidigits", "decay": 0.97, "v_
                       "weights": {**DEMO_ENCODER["weights"], "const": 0.08}}
 
 
-def demo_pairs(folder: str | Path = "results/demo") -> dict[str, str]:
+def demo_pairs(folder: str | Path | None = None) -> dict[str, str]:
     """Tiny audio (N-TIDIGITS) and image (N-MNIST) frames and LSM features for the
     zero-shot notebook: keys frames_a, frames_b, features_a, features_b, workload_a,
     workload_b (a = audio, b = image). Pairs per class: train 4, val 2, test 4."""
     from lsm.datasets.preprocess import AudioPrep, ntidigits_frames
     from lsm.pipeline.stages import encode_features
 
-    folder = Path(folder)
+    folder = Path(folder) if folder else demo_root()
     _, hdf5, _, _ = demo_datasets(folder)
     out = {"frames_a": str(folder / "frames_ntidigits.npz"), "frames_b": demo_frames(folder),
            "features_a": str(folder / "features_ntidigits.npz"),

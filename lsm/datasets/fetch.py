@@ -1,9 +1,11 @@
 """Real-data acquisition: checksummed, resumable, atomic downloads (needs internet).
 
-Never used by the offline default. :func:`download` writes to ``<dest>.part``, resumes
-it with an HTTP Range request after an interruption, retries with back-off, verifies the
-checksum, and only then renames the file into place; a mismatch deletes the partial file
-and fails naming the path and both sums.
+Never used by the offline default. :func:`download` writes to ``<dest>.part`` with a
+progress bar (size, rate, time left), resumes it with an HTTP Range request after an
+interruption, retries with back-off, verifies the checksum, and only then renames the
+file into place; a mismatch deletes the partial file and fails naming the path and both
+sums. Every URL and checksum has a config key (``datasets.nmnist.train_url`` ...), whose
+defaults are tonic's (hosts have moved before: tonic's issues record a dead N-MNIST link).
 """
 
 from __future__ import annotations
@@ -16,7 +18,11 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
 
 from lsm import atomic
 from lsm.errors import DataFormatError
@@ -25,6 +31,19 @@ EMNIST_URL = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"
 EMNIST_MD5 = "58c8d27c78d21e728a6bc7b3cc06412e"  # torchvision's checksum of gzip.zip
 WILLETT_DOI = "doi:10.5061/dryad.wh70rxwmv"
 WILLETT_MEMBER = "handwritingBCIData/Datasets/t5.2019.05.08/singleLetters.mat"
+# tonic's sources (tonic.datasets.NMNIST, NTIDIGITS18), the config's defaults
+# (tests/test_fetch.py keeps them equal to tonic's)
+NMNIST_SOURCES = {
+    "train": ("https://data.mendeley.com/public-files/datasets/468j46mzdv/files/"
+              "39c25547-014b-4137-a934-9d29fa53c7a0/file_downloaded",
+              "20959b8e626244a1b502305a9e6e2031"),
+    "test": ("https://data.mendeley.com/public-files/datasets/468j46mzdv/files/"
+             "05a4d654-7e03-4c15-bdfa-9bb2bcbea494/file_downloaded",
+             "69ca8762b2fe404d9b9bad1103e97832"),
+}
+NTIDIGITS_URL = ("https://www.dropbox.com/scl/fi/1x4lxt9yyw25sc3tez8oi/n-tidigits.hdf5"
+                 "?e=2&rlkey=w8gi5udvib2zqzosusa5tr3wq&dl=1")
+NTIDIGITS_MD5 = "360a2d11e5429555c9197381cf6b58e0"
 
 
 def file_digest(path: str | Path, algo: str) -> str:
@@ -35,16 +54,23 @@ def file_digest(path: str | Path, algo: str) -> str:
     return h.hexdigest()
 
 
-def _fetch_once(url: str, part: Path, timeout: float) -> None:
+def _fetch_once(url: str, part: Path, timeout: float, label: str) -> None:
     have = part.stat().st_size if part.exists() else 0
     req = urllib.request.Request(url)
     if have:
         req.add_header("Range", f"bytes={have}-")
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         status = getattr(resp, "status", None)
-        mode = "ab" if have and status == 206 else "wb"  # server ignored Range: restart
-        with open(part, mode) as out:
-            shutil.copyfileobj(resp, out, 1 << 20)
+        resumed = bool(have) and status == 206  # else the server ignored Range: restart
+        length = resp.headers.get("Content-Length")
+        start = have if resumed else 0
+        total = start + int(length) if length and length.isdigit() else None
+        with open(part, "ab" if resumed else "wb") as out, tqdm(
+                total=total, initial=start, unit="B", unit_scale=True, unit_divisor=1024,
+                desc=label, mininterval=0.5) as bar:
+            for block in iter(lambda: resp.read(1 << 20), b""):
+                out.write(block)
+                bar.update(len(block))
 
 
 def download(url: str, dest: str | Path, *, md5: str | None = None, sha256: str | None = None,
@@ -58,7 +84,7 @@ def download(url: str, dest: str | Path, *, md5: str | None = None, sha256: str 
     part = dest.with_name(dest.name + ".part")
     for attempt in range(retries + 1):
         try:
-            _fetch_once(url, part, timeout)
+            _fetch_once(url, part, timeout, dest.name)
             break
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             if attempt == retries:
@@ -86,37 +112,56 @@ def _verify(path: Path, md5: str | None, sha256: str | None, remove: bool,
                                       "delete the file and rerun.")
 
 
-def fetch_nmnist(out_dir: str | Path) -> Path:
-    """N-MNIST through tonic (md5-checked) into ``<out_dir>/NMNIST/{Train,Test}``."""
-    import tonic
-
+def fetch_nmnist(out_dir: str | Path, train_url: str = NMNIST_SOURCES["train"][0],
+                 train_md5: str = NMNIST_SOURCES["train"][1],
+                 test_url: str = NMNIST_SOURCES["test"][0],
+                 test_md5: str = NMNIST_SOURCES["test"][1]) -> Path:
+    """N-MNIST's Train.zip and Test.zip (md5-checked, resumable) extracted into
+    ``<out_dir>/NMNIST/{Train,Test}``, tonic's layout."""
     out_dir = Path(out_dir)
-    try:
-        for train in (True, False):
-            tonic.datasets.NMNIST(save_to=str(out_dir), train=train)
-    except Exception as exc:  # tonic raises plain exceptions for network and md5 failures
-        raise DataFormatError(
-            out_dir, f"N-MNIST download failed ({exc}).",
-            "check the internet connection, or download Train.zip and Test.zip from "
-            "https://www.garrickorchard.com/datasets/n-mnist, extract them and set "
-            "datasets.nmnist.data_dir to the folder holding Train/ and Test/.") from exc
+    root = out_dir / "NMNIST"
+    for split, url, md5 in (("Train", train_url, train_md5), ("Test", test_url, test_md5)):
+        archive = download(url, out_dir / f"{split.lower()}.zip", md5=md5)
+        with atomic.atomic_dir(root / split) as tmp:
+            _extract_bins(archive, tmp, split)
     atomic.write_json(out_dir / "MANIFEST.json", {
         "format": "nmnist-bin", "data_source": "real", "generator_version": "none (real data)",
-        "via": "tonic.datasets.NMNIST (md5-checked)"})
-    return out_dir / "NMNIST"
+        "urls": [train_url, test_url], "md5": [train_md5, test_md5]})
+    return root
 
 
-def fetch_ntidigits(out_dir: str | Path) -> Path:
-    """n-tidigits.hdf5 from tonic's source, checked against tonic's md5 (tonic's own
+def _extract_bins(archive: Path, dest: Path, split: str) -> None:
+    """The ``<digit>/<id>.bin`` files of an N-MNIST zip into `dest` (the zip's top folder,
+    ``Train/`` or ``Test/``, dropped); a member outside the folder is refused."""
+    n = 0
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            parts = Path(info.filename).parts
+            if info.is_dir() or not info.filename.endswith(".bin"):
+                continue
+            if ".." in parts or Path(info.filename).is_absolute():
+                raise DataFormatError(archive, f"member {info.filename!r} points outside "
+                                      "the archive.", "delete the archive and rerun.")
+            rel = Path(*parts[-2:])  # <digit>/<id>.bin
+            (dest / rel.parent).mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, open(dest / rel, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            n += 1
+    if not n:
+        raise DataFormatError(archive, f"holds no .bin recordings for {split}.",
+                              "check datasets.nmnist.train_url/test_url: the host may have "
+                              "moved (delete the archive and rerun).")
+
+
+def fetch_ntidigits(out_dir: str | Path, url: str = NTIDIGITS_URL,
+                    md5: str = NTIDIGITS_MD5) -> Path:
+    """n-tidigits.hdf5 (tonic's source by default), md5-checked (tonic's own
     NTIDIGITS18.download skips that check)."""
-    from tonic.datasets import NTIDIGITS18
-
     out_dir = Path(out_dir)
-    dest = download(NTIDIGITS18.base_url, out_dir / NTIDIGITS18.filename,
-                    md5=NTIDIGITS18.file_md5)
+    dest = download(url, out_dir / "n-tidigits.hdf5", md5=md5)
     atomic.write_json(out_dir / "MANIFEST.json", {
-        "format": "ntidigits-hdf5", "data_source": "real", "md5": NTIDIGITS18.file_md5,
-        "generator_version": "none (real data)", "url": NTIDIGITS18.base_url})
+        "format": "ntidigits-hdf5", "data_source": "real", "md5": md5,
+        "generator_version": "none (real data)", "url": url})
     return dest
 
 
@@ -155,3 +200,30 @@ def fetch_willett(out_dir: str | Path, url: str | None, sha256: str | None) -> P
                 open(tmp, "wb") as dst:
             shutil.copyfileobj(src, dst)
     return dest
+
+
+# `lsm data fetch <kind> --params JSON`: the downloader of each kind and the config keys
+# it takes (as keyword arguments, every one optional)
+FETCHERS: dict[str, tuple[Callable[..., Path], tuple[str, ...]]] = {
+    "nmnist": (fetch_nmnist, ("train_url", "train_md5", "test_url", "test_md5")),
+    "ntidigits": (fetch_ntidigits, ("url", "md5")),
+    "emnist": (lambda out, emnist_url=EMNIST_URL, emnist_md5=EMNIST_MD5:
+               fetch_emnist(out, emnist_url, emnist_md5), ("emnist_url", "emnist_md5")),
+    "willett": (lambda out, willett_url=None, willett_sha256=None:
+                fetch_willett(out, willett_url, willett_sha256),
+                ("willett_url", "willett_sha256")),
+}
+
+
+def fetch(kind: str, out_dir: str | Path, params: dict[str, Any] | None = None) -> Path:
+    """Run the downloader of `kind` with the config values in `params` (None values: the
+    defaults)."""
+    fn, keys = FETCHERS[kind]
+    given = {k: v for k, v in (params or {}).items() if v is not None}
+    unknown = sorted(set(given) - set(keys))
+    if unknown:
+        from lsm.errors import ConfigError
+
+        raise ConfigError(f"lsm data fetch {kind} --params", f"has the unknown key(s) "
+                          f"{unknown}.", f"give only {list(keys)}.")
+    return fn(out_dir, **given)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import copy
-import io
 from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lsm import atomic
 from lsm.energy.model import Workload, digital_energy, rram_energy
-from lsm.results.plots import _caption
+from lsm.results.plots import _caption, render, write_figure
 
 
 def _ratio(ws: list[Workload], consts: dict[str, Any], baseline: str, head_macs: float
@@ -29,20 +27,20 @@ def sensitivity(systems: list[tuple[str, list[Workload], float, float | None]],
     """Per system (label, workloads, head MACs, paper ratio): the ratio against each
     baseline as the ADC energy and the LIF-update energy sweep their plausible ranges,
     and at the default constants."""
-    atomic.write_bytes(path, sensitivity_png(systems, consts, data_source))
+    write_figure(sensitivity_images(systems, consts, data_source), path)
 
 
-def sensitivity_png(systems: list[tuple[str, list[Workload], float, float | None]],
-                    consts: dict[str, Any], data_source: str) -> bytes:
-    """:func:`sensitivity`, drawn into PNG bytes (nothing written): a caller can draw the
-    figure before it writes any of its outputs."""
+def sensitivity_images(systems: list[tuple[str, list[Workload], float, float | None]],
+                       consts: dict[str, Any], data_source: str) -> dict[str, bytes]:
+    """:func:`sensitivity`, drawn into PNG and SVG bytes (nothing written): a caller can
+    draw the figure before it writes any of its outputs."""
     if not systems:  # nothing marked for the sweep (e.g. no zero-shot LSM model)
         fig, ax = plt.subplots(figsize=(8, 2))
         ax.axis("off")
         ax.text(0.5, 0.5, "No system of this configuration is marked for the sensitivity "
                 "sweep\n(the workflow marks the first LSM model of each zero-shot "
                 "experiment).", ha="center", va="center", fontsize=9)
-        return _png(fig)
+        return render(fig)
     sweeps = {"e_adc": np.geomspace(0.1, 30, 9), "e_lif": np.geomspace(0.5, 81, 9)}
     fig, axes = plt.subplots(len(systems), 3, figsize=(14, 3.6 * len(systems)), squeeze=False)
     baselines = list(consts["baselines"])
@@ -74,14 +72,4 @@ def sensitivity_png(systems: list[tuple[str, list[Workload], float, float | None
     _caption(fig, "Energy per inference from measured operation counts (first seed); dotted: "
              "the default constant; dashed: the paper's ratio (baseline unknown).",
              [data_source])
-    return _png(fig)
-
-
-def _png(fig: plt.Figure) -> bytes:
-    """The figure as PNG bytes, as :func:`lsm.results.plots.save` would write it; closes it."""
-    buf = io.BytesIO()
-    try:
-        fig.savefig(buf, format="png", dpi=130, bbox_inches="tight")
-    finally:
-        plt.close(fig)
-    return buf.getvalue()
+    return render(fig)

@@ -56,6 +56,15 @@ def bmi_paths(cfg: Config) -> tuple[str, str, list[str]]:
                 [fill(paths.SIMULATED_MANIFEST, dataset="bmi")])
     wdir = as_path(ds.get("willett_dir") or paths.WILLETT_DIR)
     edir = as_path(ds.get("emnist_dir") or paths.EMNIST_DIR)
+    # a torchvision cache (EMNIST/raw/) or an extracted Dryad archive is read where it lies
+    if ds.get("emnist_dir"):
+        from lsm.datasets.readers import emnist
+
+        edir = as_path(emnist.dataset_folder(ds["emnist_dir"]))
+    if ds.get("willett_dir"):
+        from lsm.datasets.readers import willett
+
+        wdir = as_path(willett.dataset_folder(ds["willett_dir"]))
     mat = f"{wdir}/{paths.WILLETT_MAT_NAME}"
     return mat, edir, [mat, f"{edir}/{paths.EMNIST_LABELS_NAME}"]
 
@@ -80,6 +89,16 @@ def bmi_generator_version() -> str:
     return GENERATOR_VERSION
 
 
+def fetch_params(cfg: Config, kind: str) -> dict[str, Any]:
+    """The config values `lsm data fetch <kind>` takes (its URLs and checksums;
+    lsm.datasets.fetch.FETCHERS): N-MNIST's and N-TIDIGITS' from their dataset blocks,
+    EMNIST's and Willett's from the BMI block."""
+    from lsm.datasets.fetch import FETCHERS
+
+    ds = cfg["datasets"]["bmi" if kind in ("emnist", "willett") else kind]
+    return {k: ds.get(k) for k in FETCHERS[kind][1]}
+
+
 def qc_inputs(cfg: Config) -> list[str]:
     """Every dataset's files, for the dataset QC notebook."""
     files = [dataset_input(cfg, n) for n in cfg["datasets"] if DATASETS[n].frames_fn]
@@ -94,8 +113,9 @@ def qc_params(cfg: Config) -> dict[str, str]:
     if "nmnist" in cfg["datasets"]:
         p["nmnist_root"] = dataset_root(cfg, "nmnist")
     if "ntidigits" in cfg["datasets"]:
-        p["ntidigits_path"] = str(Path(dataset_root(cfg, "ntidigits"),
-                                       DATASETS["ntidigits"].input_file or ""))
+        spec = DATASETS["ntidigits"]
+        p["ntidigits_path"] = str(spec.locate(dataset_root(cfg, "ntidigits"))
+                                  / (spec.input_file or ""))
     if "bmi" in cfg["datasets"]:
         p["willett_path"], p["emnist_dir"], _ = bmi_paths(cfg)
     return p

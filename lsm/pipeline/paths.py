@@ -119,6 +119,8 @@ ENERGY_FIG = "results/figures/energy/sensitivity.png"
 TABLE_CSV = "results/tables/{experiment}.csv"
 TABLE_MD = "results/tables/{experiment}.md"
 REPORT = "results/report.md"
+REPORT_HTML = "results/report.html"
+NOTEBOOKS_HTML = "results/notebooks_html"  # the executed notebooks as HTML pages
 CONFIG_JSON = "results/config.json"  # the validated config the run used
 
 # ------------------------------------------------------------------ results: logs, benchmarks

@@ -19,7 +19,8 @@ ZEROSHOT_RUN_FIGURES = (paths.ZS_FIG_TSNE, paths.ZS_FIG_SIMILARITY, paths.ZS_FIG
                         paths.ZS_FIG_PER_CLASS, paths.ZS_FIG_EXAMPLES)
 # the summary figures the report shows (per-run figures stay out)
 REPORT_FIGURES = (paths.VARIABILITY_FIG, paths.SUPERVISED_FIG_COST, paths.RESERVOIR_SIZE_FIG,
-                  paths.ZS_FIG_COST_RATIO, paths.ZS_FIG_PD, paths.ZS_FIG_COST, paths.ENERGY_FIG)
+                  paths.ZS_FIG_COST_RATIO, paths.ZS_FIG_PD, paths.ZS_FIG_COST,
+                  paths.ZS_POWER_FIG, paths.ENERGY_FIG)
 
 
 def table_inputs(cfg: Config, experiment: str) -> list[str]:
@@ -104,5 +105,28 @@ def final_targets(cfg: Config, report: bool = True) -> list[str]:
     if timing_inputs(cfg):
         targets += both_tables("timing")
     if report and report_tables(cfg):
-        targets.append(paths.REPORT)
+        targets += [paths.REPORT, paths.REPORT_HTML]
     return targets
+
+
+def html_tables(cfg: Config) -> list[str]:
+    """Every table of the run (CSV paths; the HTML report shows their .md renderings)."""
+    return [t for t in final_targets(cfg, report=False)
+            if paths.matches(paths.TABLE_CSV, t)]
+
+
+def executed_notebooks(cfg: Config) -> list[str]:
+    """Every notebook the run executes (the HTML report links their rendered pages)."""
+    from lsm.reservoir.sweep import plan as sweep_plan
+
+    out = [paths.QC_NOTEBOOK] if cfg["datasets"] else []
+    out += [fill(paths.ENCODE_NOTEBOOK, encoder=e) for e in cfg["encoders"]]
+    if cfg["variability"]["encoder"]:
+        out.append(paths.VARIABILITY_NOTEBOOK)
+    out += [fill(paths.SUPERVISED_NOTEBOOK, run=r) for r in cfg["supervised"]["runs"]]
+    out += [fill(paths.RESERVOIR_SIZE_NOTEBOOK, dataset=ds) for ds in sweep_plan(cfg)]
+    for zs, e in cfg["zeroshot"].items():
+        out += [fill(paths.ZS_NOTEBOOK, zs=zs, zsrun=r) for r in e["runs"]]
+        if e["runs"] and e.get("power"):
+            out.append(fill(paths.ZS_POWER_NOTEBOOK, zs=zs))
+    return out

@@ -282,10 +282,11 @@ def demo_references(frames_path: str | Path, train: dict[str, Any], seeds: list[
                     dataset: str = "nmnist") -> list[str]:
     """The three reference rows on the demo frames (made once under `folder`, reused), so
     the notebook's demo draws its lines; returns their metrics paths."""
+    from lsm.datasets.demo import anchor
     from lsm.pipeline.spec import RunLabels, SupervisedSpec
     from lsm.pipeline.stages import supervised_outputs, supervised_run
 
-    folder = Path(folder)
+    folder = Path(anchor(str(folder)))
     paths = []
     for name, (kind, params, model) in DEMO_REFERENCES.items():
         out = folder / f"{name}.json"

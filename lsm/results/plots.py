@@ -1,7 +1,9 @@
-"""Figures. Every figure carries a caption line stating the data source."""
+"""Figures. Every figure carries a caption line stating the data source, and is written
+twice: a PNG to look at and an SVG (vector) to put in a paper."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib
@@ -20,10 +22,38 @@ def _caption(fig: plt.Figure, text: str, sources: list[str]) -> None:
     fig.text(0.01, 0.005, cap, ha="left", va="bottom", fontsize=7, wrap=True)
 
 
+# every figure's formats: the PNG is the path the workflow names, the SVG lies beside it
+FORMATS = (".png", ".svg")
+# SVG element ids from a fixed salt (not a random one): the same figure, the same bytes
+plt.rcParams["svg.hashsalt"] = "lsm-bench"
+
+
+def render(fig: plt.Figure) -> dict[str, bytes]:
+    """The figure in every format of :data:`FORMATS` (bytes; nothing written), then closed.
+    The SVG carries no date, so reruns give identical files."""
+    out = {}
+    try:
+        for ext in FORMATS:
+            buf = io.BytesIO()
+            extra: dict = {"dpi": 130} if ext == ".png" else {"metadata": {"Date": None}}
+            fig.savefig(buf, format=ext[1:], bbox_inches="tight", **extra)
+            out[ext] = buf.getvalue()
+    finally:
+        plt.close(fig)
+    return out
+
+
+def write_figure(images: dict[str, bytes], path: str | Path) -> None:
+    """Write :func:`render`'s images beside each other: `path` (the .png) and its .svg,
+    each atomically."""
+    path = Path(path)
+    for ext, data in images.items():
+        atomic.write_bytes(path.with_suffix(ext), data)
+
+
 def save(fig: plt.Figure, path: str | Path) -> None:
-    with atomic.atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=130, bbox_inches="tight")
-    plt.close(fig)
+    """Write `fig` to `path` (PNG) and beside it as SVG; closes it."""
+    write_figure(render(fig), path)
 
 
 def learning_curves(curves: pd.DataFrame, title: str, data_source: str,

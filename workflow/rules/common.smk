@@ -78,6 +78,7 @@ def sim_params(name):
 # datasets (rules/data.smk)
 dataset_root = with_config(data.dataset_root)
 dataset_input = with_config(data.dataset_input)
+fetch_params = with_config(data.fetch_params)
 bmi_paths = with_config(data.bmi_paths)
 bmi_emnist_dir = with_config(data.bmi_emnist_dir)
 bmi_generator_version = data.bmi_generator_version
@@ -115,6 +116,8 @@ table_inputs = with_config(targets.table_inputs)
 timing_inputs = with_config(targets.timing_inputs)
 report_tables = with_config(targets.report_tables)
 report_figures = with_config(targets.report_figures)
+html_tables = with_config(targets.html_tables)
+executed_notebooks = with_config(targets.executed_notebooks)
 final_targets = with_config(targets.final_targets)
 
 

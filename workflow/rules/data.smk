@@ -55,11 +55,12 @@ rule simulate_bmi:
 
 
 rule fetch_dataset:
-    """Download N-MNIST (through tonic) or n-tidigits.hdf5, md5-checked."""
+    """Download N-MNIST's zips or n-tidigits.hdf5 (URLs and md5s from the config)."""
     output:
         manifest=paths.REAL_MANIFEST,
     params:
         out=lambda wc, output: parent(output.manifest),
+        src=lambda wc: as_json(fetch_params(wc.dataset)),
     wildcard_constraints:
         dataset="nmnist|ntidigits",
     localrule: True
@@ -71,7 +72,8 @@ rule fetch_dataset:
     conda:
         "../envs/lsm.yaml"
     shell:
-        "lsm data fetch {wildcards.dataset:q} --out {params.out:q} &> {log:q}"
+        "lsm data fetch {wildcards.dataset:q} --out {params.out:q} --params {params.src:q} "
+        "&> {log:q}"
 
 
 rule fetch_emnist:
@@ -80,9 +82,7 @@ rule fetch_emnist:
         labels=paths.EMNIST_LABELS,
     params:
         out=lambda wc, output: parent(output.labels),
-        src=lambda wc: as_json(
-            {k: dataset_cfg("bmi")[k] for k in ("emnist_url", "emnist_md5")}
-        ),
+        src=lambda wc: as_json(fetch_params("emnist")),
     localrule: True
     retries: 3
     log:
@@ -101,9 +101,7 @@ rule fetch_willett:
         mat=paths.WILLETT_MAT,
     params:
         out=lambda wc, output: parent(output.mat),
-        src=lambda wc: as_json(
-            {k: dataset_cfg("bmi")[k] for k in ("willett_url", "willett_sha256")}
-        ),
+        src=lambda wc: as_json(fetch_params("willett")),
     localrule: True
     retries: 3
     log:

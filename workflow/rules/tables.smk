@@ -124,6 +124,30 @@ rule report_md:
         "--out {output:q} &> {log:q}"
 
 
+rule report_html:
+    """The HTML report: report.md, every table and summary figure, and the executed
+    notebooks as HTML pages; self-contained (figures embedded)."""
+    input:
+        report=paths.REPORT,
+        tables=html_tables(),
+        figures=report_figures(),
+        notebooks=executed_notebooks(),
+    output:
+        html=paths.REPORT_HTML,
+        notebooks=directory(paths.NOTEBOOKS_HTML),
+    localrule: True
+    log:
+        paths.log("report", "html"),
+    benchmark:
+        paths.benchmark("report", "html")
+    conda:
+        "../envs/lsm.yaml"
+    shell:
+        "lsm results html --report {input.report:q} --tables {input.tables:q} "
+        "--figures {input.figures:q} --notebooks {input.notebooks:q} "
+        "--notebooks-dir {output.notebooks:q} --out {output.html:q} &> {log:q}"
+
+
 rule effective_config:
     """The config this run used, after validation (defaults filled, window scans expanded)."""
     output:

@@ -77,8 +77,20 @@ def write_idx(path: str | Path, arr: np.ndarray) -> None:
     tmp.replace(path)
 
 
-def letters_paths(folder: str | Path, split: str) -> tuple[Path, Path]:
+def dataset_folder(folder: str | Path) -> Path:
+    """The folder holding the letters IDX files: `folder` itself, or a torchvision cache
+    inside it (``EMNIST/raw/`` or ``raw/``: torchvision's ``EMNIST(root)`` extracts the
+    files to ``root/EMNIST/raw``)."""
     folder = Path(folder)
+    name = "emnist-letters-test-labels-idx1-ubyte"
+    for cand in (folder, folder / "EMNIST" / "raw", folder / "raw"):
+        if (cand / name).is_file():
+            return cand
+    return folder
+
+
+def letters_paths(folder: str | Path, split: str) -> tuple[Path, Path]:
+    folder = dataset_folder(folder)
     return (folder / f"emnist-letters-{split}-images-idx3-ubyte",
             folder / f"emnist-letters-{split}-labels-idx1-ubyte")
 

@@ -138,7 +138,7 @@ def list_split(root: str | Path, split: str) -> list[tuple[Path, int]]:
 
     Every class folder must hold at least one ``.bin`` file; a split may hold a subset
     of the ten digits (:func:`list_splits` checks that Train and Test hold the same)."""
-    root = Path(root)
+    root = dataset_folder(root)
     folder = root / split
     if not folder.is_dir():
         raise DataFormatError(
@@ -174,10 +174,20 @@ def list_split(root: str | Path, split: str) -> list[tuple[Path, int]]:
     return items
 
 
+def dataset_folder(root: str | Path) -> Path:
+    """The folder holding Train/ and Test/: `root` itself, or a tonic cache's ``NMNIST/``
+    inside it (tonic's ``NMNIST(save_to=root)`` writes ``root/NMNIST/{Train,Test}``)."""
+    root = Path(root)
+    tonic = root / "NMNIST"
+    if not (root / "Train").is_dir() and (tonic / "Train").is_dir():
+        return tonic
+    return root
+
+
 def list_splits(root: str | Path) -> dict[str, list[tuple[Path, int]]]:
     """:func:`list_split` of Train and Test, which must hold the same digit classes (a
     subset of 0..9 is allowed; a digit folder missing from one split is not)."""
-    root = Path(root)
+    root = dataset_folder(root)
     out = {s: list_split(root, s) for s in SPLITS}
     classes = {s: {lab for _, lab in items} for s, items in out.items()}
     for s, other in (SPLITS, SPLITS[::-1]):
@@ -192,5 +202,6 @@ def list_splits(root: str | Path) -> dict[str, list[tuple[Path, int]]]:
     return out
 
 
-__all__ = ["EVENT_DTYPE", "MAX_BIN_BYTES", "SENSOR_SIZE", "SPLITS", "label_of_folder",
+__all__ = ["EVENT_DTYPE", "MAX_BIN_BYTES", "SENSOR_SIZE", "SPLITS", "dataset_folder",
+           "label_of_folder",
            "list_split", "list_splits", "read_bin", "write_bin"]

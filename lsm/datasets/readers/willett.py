@@ -195,6 +195,21 @@ def _check_counts(path: Path, name: str, cube: np.ndarray) -> None:
                                   "threshold-crossing counts.", _FIX_SESSION)
 
 
+SESSION = "t5.2019.05.08"  # the session whose singleLetters.mat the paper uses
+
+
+def dataset_folder(folder: str | Path) -> Path:
+    """The folder holding singleLetters.mat: `folder` itself, or the session folder of an
+    extracted Dryad archive inside it (``Datasets/t5.2019.05.08/`` under
+    ``handwritingBCIData/`` or not, or ``t5.2019.05.08/``)."""
+    folder = Path(folder)
+    for cand in (folder, folder / "Datasets" / SESSION,
+                 folder / "handwritingBCIData" / "Datasets" / SESSION, folder / SESSION):
+        if (cand / "singleLetters.mat").is_file():
+            return cand
+    return folder
+
+
 def read_single_letters(path: str | Path, letters: list[str] | None = None
                         ) -> dict[str, np.ndarray]:
     """Return ``{letter: cube int [trials, 201, 192]}`` for the requested letters."""
@@ -202,8 +217,10 @@ def read_single_letters(path: str | Path, letters: list[str] | None = None
     letters = letters or LETTERS
     if not path.is_file():
         raise DataFormatError(path, "file not found.",
-                              "set datasets.willett.data_dir to the folder holding "
-                              "singleLetters.mat (Dryad doi:10.5061/dryad.wh70rxwmv).")
+                              "set datasets.bmi.willett_dir to the folder holding "
+                              "singleLetters.mat (Datasets/t5.2019.05.08/ of Dryad "
+                              "doi:10.5061/dryad.wh70rxwmv's handwritingBCIData.tar.gz), "
+                              "or to the extracted archive.")
     names = [f"neuralActivityCube_{c}" for c in letters]
     _check_declared(path, names)
     _check_stored(path, names)

@@ -25,16 +25,15 @@ where the class has none). Labels and order are equal, so the two sets pair iden
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from lsm import atomic
 from lsm.datasets.readers import emnist, willett
 from lsm.datasets.simulators import handwriting as hw
 from lsm.datasets.simulators.neural import Population, PopulationParams, trial_kinematics
+from lsm.datasets.simulators.parallel import parallel_map
 
 # 2: the letter images are font-disjoint from the neural writer (emnist/), the old mixing
 # is kept as the emnist_mixed_fonts/ ablation set
@@ -157,17 +156,12 @@ def simulate_bmi(
     block_gain = rng.lognormal(0, params.block_gain_sigma, (N_BLOCKS, params.n_channels))
     names = [*willett.LETTERS, "doNothing"]
     workers = workers or min(2, os.cpu_count() or 1)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        cubes = dict(tqdm(pool.map(_letter_trials, [(c, seed, params, block_gain)
-                                                    for c in names]),
-                          total=len(names), desc="simulate neural trials",
-                          disable=not progress, mininterval=2))
-        imgs = list(tqdm(pool.map(_letter_images, [(c, seed, n_images_train_per_letter,
-                                                    n_images_test_per_letter,
-                                                    params.writer_font)
-                                                   for c in willett.LETTERS]),
-                         total=26, desc="render letters", disable=not progress,
-                         mininterval=2))
+    cubes = dict(parallel_map(_letter_trials, [(c, seed, params, block_gain) for c in names],
+                              workers, "simulate neural trials", progress))
+    imgs = parallel_map(_letter_images, [(c, seed, n_images_train_per_letter,
+                                          n_images_test_per_letter, params.writer_font)
+                                         for c in willett.LETTERS],
+                        workers, "render letters", progress)
     allc = np.concatenate([cubes[c] for c in names]).astype(np.float64)
     by_block = allc.reshape(len(names), N_BLOCKS, N_REPS, willett.N_BINS, -1)
     cues = np.empty((len(names) * N_BLOCKS * N_REPS, 1), dtype=object)

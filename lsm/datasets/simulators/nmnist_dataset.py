@@ -9,16 +9,15 @@ leaves no older ``.bin`` behind, and the manifest lists the files of every class
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from lsm import atomic
 from lsm.datasets.readers.nmnist import write_bin
 from lsm.datasets.simulators.dvs import GENERATOR_VERSION, DVSParams, simulate_digit
 from lsm.datasets.simulators.mnist_digits import load_mnist_5k, split_indices
+from lsm.datasets.simulators.parallel import parallel_map
 
 _SPLIT_ID = {"Train": 0, "Test": 1}
 
@@ -48,9 +47,7 @@ def simulate_nmnist(
             for k, i in enumerate(idx):
                 path = tmp / split / str(labels[i]) / f"{i:05d}.bin"
                 jobs.append((images[i], path, seed, _SPLIT_ID[split], k, params))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            counts = list(tqdm(pool.map(_job, jobs, chunksize=16), total=len(jobs),
-                               desc="simulate N-MNIST", disable=not progress, mininterval=2))
+        counts = parallel_map(_job, jobs, workers, "simulate N-MNIST", progress)
         manifest = {
             "format": "nmnist-bin", "generator_version": GENERATOR_VERSION,
             "data_source": "simulated", "seed": seed, "dvs_params": params.to_dict(),
