@@ -5,8 +5,10 @@ BIN        := $(VENV)/bin
 CORES      ?= 2
 # The torch flavour: cpu (the default: the PyTorch CPU wheel index when it answers, else
 # the plain package index) or cuda (the package index's Linux build, with its CUDA
-# libraries). Choosing again reinstalls torch: `make setup TORCH=cuda`.
-TORCH      ?= cpu
+# libraries). Choosing again reinstalls torch: `make setup TORCH=cuda`. Unset, it is the
+# flavour already installed (so `make run` after `make setup TORCH=cuda` keeps CUDA), else cpu.
+INSTALLED_TORCH := $(word 3,$(subst -, ,$(notdir $(firstword $(wildcard $(VENV)/.installed-torch-*)))))
+TORCH      ?= $(or $(INSTALLED_TORCH),cpu)
 TORCH_VERSION ?= 2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 ifeq ($(filter $(TORCH),cpu cuda),)
@@ -35,8 +37,10 @@ $(STAMP): pyproject.toml
 	    $(BIN)/pip uninstall --quiet --yes torch; fi
 ifeq ($(TORCH),cpu)
 	$(BIN)/pip install --quiet --timeout 15 --retries 0 --index-url $(TORCH_CPU_INDEX) \
-	    "torch==$(TORCH_VERSION)" 2>/dev/null \
-	  || $(BIN)/pip install --quiet "torch==$(TORCH_VERSION)"
+	    "torch==$(TORCH_VERSION)" 2>$(VENV)/torch-cpu-index.log \
+	  || { echo "note: the PyTorch CPU wheel index did not answer ($(VENV)/torch-cpu-index.log);" \
+	            "installing torch $(TORCH_VERSION) from the package index instead"; \
+	       $(BIN)/pip install --quiet "torch==$(TORCH_VERSION)"; }
 else
 	$(BIN)/pip install --quiet "torch==$(TORCH_VERSION)"
 endif

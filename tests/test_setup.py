@@ -80,3 +80,21 @@ def test_the_stamp_logic_really_switches_flavours(tmp_path):
 def test_an_unknown_flavour_is_a_clear_error(tmp_path, bad):
     r = _dry(tmp_path / "v", f"TORCH={bad}")
     assert r.returncode != 0 and "TORCH must be cpu or cuda" in r.stderr
+
+
+def test_unset_torch_keeps_the_installed_flavour(tmp_path):
+    """After `make setup TORCH=cuda`, a plain `make run`/`test` must not swap CUDA torch
+    back for the CPU build: the default flavour is the one the stamp names."""
+    _stamp(tmp_path / "v", "cuda")
+    r = _dry(tmp_path / "v")
+    assert r.returncode == 0 and "pip install" not in r.stdout, r.stdout
+    r = _dry(tmp_path / "v", "TORCH=cpu")  # an explicit choice still switches
+    assert "pip uninstall --quiet --yes torch" in r.stdout
+
+
+def test_the_cpu_index_fallback_says_so(tmp_path):
+    out = _dry(tmp_path / "fresh").stdout
+    cpu_index = out[out.index("--index-url"):]
+    # pip's error goes to a log beside the venv, not to /dev/null, and the fallback says so
+    assert "2>/dev/null" not in cpu_index.split("||")[0]
+    assert "torch-cpu-index.log" in cpu_index and "did not answer" in cpu_index
