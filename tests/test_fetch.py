@@ -176,3 +176,56 @@ def test_tonic_torchvision_and_dryad_layouts_are_read_where_they_lie(tmp_path):
     (session / "singleLetters.mat").write_bytes(b"")
     assert willett.dataset_folder(tmp_path / "dryad") == session
     assert willett.dataset_folder(session) == session
+
+
+def test_nmnist_extraction_refuses_foreign_members_and_skips_resource_forks(tmp_path):
+    import zipfile
+
+    zpath, _ = _nmnist_zip(tmp_path, "Train", [3])
+    with zipfile.ZipFile(zpath, "a") as zf:  # what macOS's Archive Utility adds
+        zf.writestr("__MACOSX/Train/3/._00003.bin", b"\x00")
+        zf.writestr("Train/3/._00004.bin", b"\x00")
+    out = tmp_path / "ok"
+    fetch._extract_bins(zpath, out, "Train")
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.bin")) == [
+        "3/00003.bin"]
+    test_zip, _ = _nmnist_zip(tmp_path, "Test", [1])  # the other split's zip by mistake
+    with pytest.raises(DataFormatError, match=r"Test/1/00001.bin.*Train/<digit>"):
+        fetch._extract_bins(test_zip, tmp_path / "wrong", "Train")
+    with zipfile.ZipFile(zpath, "a") as zf:
+        zf.writestr("extra/Train/3/00003.bin", b"\x00")
+    with pytest.raises(DataFormatError, match=r"holds 3/00003\.bin twice"):
+        fetch._extract_bins(zpath, tmp_path / "dup", "Train")
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(zpath.read_bytes()[:40])  # a truncated download
+    with pytest.raises(DataFormatError, match="not a readable zip"):
+        fetch._extract_bins(broken, tmp_path / "b", "Train")
+
+
+@pytest.mark.parametrize(("key", "value", "match"), [
+    ("train_url", "data.example/Train.zip", "not an http"),
+    ("train_url", "ftp://data.example/Train.zip", "not an http"),
+    ("test_md5", "abc", "not a md5 checksum"),
+    ("test_md5", "z" * 32, "not a md5 checksum"),
+])
+def test_fetch_checks_urls_and_checksums_before_any_download(tmp_path, key, value, match):
+    from lsm.errors import ConfigError
+
+    with mock.patch.object(fetch, "download", side_effect=AssertionError("downloaded")), \
+            pytest.raises(ConfigError, match=rf"datasets\.nmnist\.{key}'.*{match}"):
+        fetch.fetch("nmnist", tmp_path, {key: value})
+
+
+def test_the_schema_refuses_a_url_without_a_scheme(tmp_path):
+    import yaml
+    from workflow_helpers import REPO
+
+    from lsm.config import load_config
+    from lsm.errors import ConfigError
+
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    cfg.setdefault("datasets", {}).setdefault("ntidigits", {})["url"] = "mirror/n.hdf5"
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(ConfigError, match="url"):
+        load_config(path)

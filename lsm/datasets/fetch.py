@@ -13,11 +13,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import shutil
+import string
 import tarfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from lsm import atomic
-from lsm.errors import DataFormatError
+from lsm.errors import ConfigError, DataFormatError
 
 EMNIST_URL = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"
 EMNIST_MD5 = "58c8d27c78d21e728a6bc7b3cc06412e"  # torchvision's checksum of gzip.zip
@@ -131,21 +134,46 @@ def fetch_nmnist(out_dir: str | Path, train_url: str = NMNIST_SOURCES["train"][0
 
 
 def _extract_bins(archive: Path, dest: Path, split: str) -> None:
-    """The ``<digit>/<id>.bin`` files of an N-MNIST zip into `dest` (the zip's top folder,
-    ``Train/`` or ``Test/``, dropped); a member outside the folder is refused."""
+    """The ``<split>/<digit>/<id>.bin`` files of an N-MNIST zip into `dest` as
+    ``<digit>/<id>.bin`` (the top folder dropped). macOS resource forks (``__MACOSX/``,
+    ``._*``) are skipped; a member outside the archive, a .bin outside ``<split>/<digit>/``
+    (the other split's zip given by mistake, say) or the same recording twice is refused:
+    each would otherwise mix foreign files into the split."""
     n = 0
-    with zipfile.ZipFile(archive) as zf:
+    seen: set[Path] = set()
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataFormatError(archive, f"is not a readable zip archive ({exc}).",
+                              "delete it and rerun to download it again.") from exc
+    with zf:
         for info in zf.infolist():
-            parts = Path(info.filename).parts
-            if info.is_dir() or not info.filename.endswith(".bin"):
+            path = Path(info.filename)
+            parts = path.parts
+            if (info.is_dir() or not info.filename.endswith(".bin") or "__MACOSX" in parts
+                    or path.name.startswith("._")):
                 continue
-            if ".." in parts or Path(info.filename).is_absolute():
+            if ".." in parts or path.is_absolute():
                 raise DataFormatError(archive, f"member {info.filename!r} points outside "
                                       "the archive.", "delete the archive and rerun.")
+            if len(parts) < 3 or parts[-3] != split or not parts[-2].isdigit():
+                raise DataFormatError(archive, f"member {info.filename!r} is not a "
+                                      f"{split}/<digit>/<id>.bin recording.",
+                                      f"check that datasets.nmnist.{split.lower()}_url "
+                                      f"points at N-MNIST's {split}.zip.")
             rel = Path(*parts[-2:])  # <digit>/<id>.bin
+            if rel in seen:
+                raise DataFormatError(archive, f"holds {rel} twice ({info.filename!r}).",
+                                      "delete the archive and rerun; if it persists, the "
+                                      "source is not N-MNIST's own zip.")
+            seen.add(rel)
             (dest / rel.parent).mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(dest / rel, "wb") as dst:
-                shutil.copyfileobj(src, dst)
+            try:
+                with zf.open(info) as src, open(dest / rel, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+                raise DataFormatError(archive, f"member {info.filename!r} is corrupt "
+                                      f"({exc}).", "delete the archive and rerun.") from exc
             n += 1
     if not n:
         raise DataFormatError(archive, f"holds no .bin recordings for {split}.",
@@ -215,15 +243,37 @@ FETCHERS: dict[str, tuple[Callable[..., Path], tuple[str, ...]]] = {
 }
 
 
+# the config section each downloader's keys live in (for the error messages)
+CONFIG_SECTION = {"nmnist": "datasets.nmnist", "ntidigits": "datasets.ntidigits",
+                  "emnist": "datasets.bmi", "willett": "datasets.bmi"}
+URL_SCHEMES = ("http", "https", "file")  # file: for mirrors on disk (and the tests)
+_DIGEST_LEN = {"md5": 32, "sha256": 64}
+
+
+def check_source(key: str, value: Any) -> None:
+    """A URL must be http(s) or file, a checksum the right number of hex digits: a typo
+    here would otherwise surface as a urllib traceback or a checksum 'mismatch'."""
+    if key.endswith("url"):
+        scheme = urllib.parse.urlsplit(value).scheme if isinstance(value, str) else ""
+        if scheme not in URL_SCHEMES:
+            raise ConfigError(key, f"{value!r} is not an http(s):// or file:// URL.",
+                              "give the full address, e.g. https://host/path/file.zip.")
+    for algo, n in _DIGEST_LEN.items():
+        if key.endswith(algo) and not (isinstance(value, str) and len(value) == n
+                                       and all(c in string.hexdigits for c in value)):
+            raise ConfigError(key, f"{value!r} is not a {algo} checksum ({n} hex digits).",
+                              f"copy the {algo} from the data host (e.g. `{algo}sum FILE`).")
+
+
 def fetch(kind: str, out_dir: str | Path, params: dict[str, Any] | None = None) -> Path:
     """Run the downloader of `kind` with the config values in `params` (None values: the
-    defaults)."""
+    defaults), each checked by :func:`check_source` first."""
     fn, keys = FETCHERS[kind]
     given = {k: v for k, v in (params or {}).items() if v is not None}
     unknown = sorted(set(given) - set(keys))
     if unknown:
-        from lsm.errors import ConfigError
-
         raise ConfigError(f"lsm data fetch {kind} --params", f"has the unknown key(s) "
                           f"{unknown}.", f"give only {list(keys)}.")
+    for key, value in given.items():
+        check_source(f"{CONFIG_SECTION[kind]}.{key}", value)
     return fn(out_dir, **given)
