@@ -163,8 +163,18 @@ BAD_DOCS = [
     (_doc(records=[_rec(pd="64")]), "records[0].pd is '64' (text), not a projection dimension"),
     (_doc(records=[_rec(pd=0)]), "records[0].pd is 0 (an integer), not a projection"),
     (_doc(records=[_rec(pd=8), _rec(pd=8, value=1.0)]), "records[1] repeats records[0]"),
+    (_doc(records=[_rec(variant="software pd=64")]), "the format of an older LSM-Bench"),
+    (_doc(records=[_rec(variant="software pd=64, unseen 4+9")]), "pd is now its own field"),
     (_doc(model=["M"]), "field 'model' is ['M'] (a list), not text"),
 ]
+
+
+def test_current_pd_rows_and_ratio_variants_are_not_taken_for_the_old_format(tmp_path):
+    p = tmp_path / "m.json"
+    p.write_text(json.dumps(_doc(records=[
+        _rec(variant="software", pd=64),
+        _rec(variant="software pd=64 / software pd=128", metric="ratio")])))
+    assert len(read_metrics(p)["records"]) == 2
 
 
 def test_rows_at_two_projection_dimensions_are_two_rows():

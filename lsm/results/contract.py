@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,11 @@ from lsm import atomic
 from lsm.errors import DataFormatError
 from lsm.results.paper import paper_value
 from lsm.results.stats import binom_test_above, bootstrap_ci, t_test_above
+
+# 'software pd=64': how metrics written before pd became its own field (0.1.0's first
+# results) packed the projection dimension into the variant text (a ratio's variant,
+# "software pd=64 / software pd=128", still names both and has a '/')
+_OLD_PD = re.compile(r"^[^/]* pd=\d+(,|$)")
 
 COLUMNS = [
     "experiment", "dataset", "model", "variant", "pd", "split", "metric",
@@ -169,6 +175,12 @@ def check_records(records: Any, path: str | Path, split: bool = True,
                                 or not 1 <= pd_ <= MAX_PD):
             raise DataFormatError(path, f"{at}.pd is {_show(pd_)} ({_kind(pd_)}), not a "
                                   f"projection dimension (an integer from 1 to {MAX_PD}).", fix)
+        if pd_ is None and _OLD_PD.search(r.get("variant") or ""):
+            raise DataFormatError(path, f"{at}.variant is {r['variant']!r}: the projection "
+                                  "dimension inside the variant text is the format of an "
+                                  "older LSM-Bench (pd is now its own field), so its rows "
+                                  "would be grouped wrongly.", "delete it and rerun the "
+                                  "workflow to rewrite it in the current format.")
         key = (seed, r.get("model"), r.get("variant"), pd_, r.get("split"), r["metric"],
                r.get("selection"))
         if key in first:
