@@ -158,6 +158,9 @@ def test_rows_and_counts(tmp_path):
     # the rule, recomputed from the per-epoch curves: a run qualifies iff some trained
     # epoch has test-unseen >= 60 (seen >= 0), and reports that epoch's unseen value
     curves = __import__("pandas").read_csv(tmp_path / "c.csv")
+    assert set(curves["pd"]) == {8}  # the curves name their projection dimension
+    summary = zs_power.summary(doc)
+    assert "pd" in summary and set(summary.loc[summary.variant == main, "pd"]) == {8}
     curves = curves[(curves.variant == main) & (curves.epoch > 0)]
     q = {r["seed"]: r["value"] for r in recs if r["metric"] == "paper_rule_runs_qualifying"
          and r["variant"] == main}

@@ -306,7 +306,8 @@ def power_run(
                                      "variant": _pooled_variant(run, pd_, len(splits)),
                                      "seed": seed + 10_000 * i_split} for x in recs]
                     f = res["fit"]
-                    curves += [{"run": name, "variant": variant, "seed": seed, "epoch": e,
+                    curves += [{"run": name, "variant": variant, "pd": pd_, "seed": seed,
+                                "epoch": e,
                                 "val_seen": (f.val_curve[e - 1] if e else np.nan),
                                 "test_seen": m["test_seen"], "test_unseen": m["test_unseen"]}
                                for e, m in enumerate(f.monitored)]
@@ -365,11 +366,11 @@ def _pool_first_split(records: list[dict[str, Any]], splits: list, n_rot_res: in
 
 def summary(doc: dict[str, Any]) -> Any:
     """The document's test rows as the table will show them (lsm.results.contract.aggregate):
-    mean, std, n, 95 % CI and p-values per model, variant, selection and split."""
+    mean, std, n, 95 % CI and p-values per model, variant, pd, selection and split."""
     from lsm.results.contract import aggregate
 
     t = aggregate([doc])
     keep = t.split.isin(["test_seen", "test_unseen", "test"])
-    cols = ["model", "variant", "selection", "split", "metric", "mean", "std", "n_seeds",
+    cols = ["model", "variant", "pd", "selection", "split", "metric", "mean", "std", "n_seeds",
             "chance", "ci95_low", "ci95_high", "p_above_chance_t", "p_above_chance_binom"]
     return t.loc[keep, cols].round(3).reset_index(drop=True)
