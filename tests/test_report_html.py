@@ -159,3 +159,27 @@ def test_html_report_bad_inputs_name_the_file(tmp_path):
         build_html(res / "report.md", [], [], [res / "notebooks" / "supervised" / "run.ipynb"],
                    res / "report.html", res / "nb")
     assert not (res / "report.html").exists()  # nothing half-written
+
+
+def test_html_report_notebook_pages_resolve_paths_and_refuse_clashes(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from lsm.errors import DataFormatError
+    from lsm.results.html import build_html
+
+    res = _mini_results(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    # a relative, unnormalised path to the same notebook still maps to <stage>/run.html
+    page = build_html(res / "report.md", [], [], [Path("./results/../results/notebooks/"
+                                                       "supervised/run.ipynb")],
+                      res / "report.html", res / "notebooks_html")
+    assert 'href="notebooks_html/supervised/run.html"' in page
+    other = tmp_path / "elsewhere" / "a"
+    other.mkdir(parents=True)
+    shutil.copy(res / "notebooks" / "supervised" / "run.ipynb", other / "run.ipynb")
+    (tmp_path / "elsewhere" / "b").mkdir()
+    shutil.copy(other / "run.ipynb", tmp_path / "elsewhere" / "b" / "run.ipynb")
+    with pytest.raises(DataFormatError, match="same page"):
+        build_html(res / "report.md", [], [], [other / "run.ipynb",
+                                                tmp_path / "elsewhere" / "b" / "run.ipynb"],
+                   res / "report.html", res / "nb2")

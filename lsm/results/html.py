@@ -136,10 +136,19 @@ def build_html(report_md: Path, tables: Sequence[Path], figures: Sequence[Path],
 
     items = []
     Path(notebooks_dir).mkdir(parents=True, exist_ok=True)  # a declared output, even empty
+    # compared resolved: "results/x" and "./results/x" (or a symlinked folder) are one
+    base, under = (results_dir / "notebooks").resolve(), results_dir.resolve()
+    pages: dict[Path, Path] = {}
     for nb in sorted(Path(n) for n in notebooks):
-        base = results_dir / "notebooks"  # results/notebooks/<stage>/... -> <stage>/...
-        rel = (nb.relative_to(base) if nb.is_relative_to(base) else
-               nb.relative_to(results_dir) if nb.is_relative_to(results_dir) else Path(nb.name))
+        real = nb.resolve()  # results/notebooks/<stage>/... -> <stage>/...
+        rel = (real.relative_to(base) if real.is_relative_to(base) else
+               real.relative_to(under) if real.is_relative_to(under) else Path(nb.name))
+        if rel in pages:
+            raise DataFormatError(nb, f"would be rendered to the same page as {pages[rel]} "
+                                  f"({rel.with_suffix('.html')}).",
+                                  "give notebooks under the results folder, or with "
+                                  "distinct file names.")
+        pages[rel] = nb
         page = Path(notebooks_dir) / rel.with_suffix(".html")
         notebook_html(nb, page)
         items.append(f'<li><a href="{_rel(page, out.parent)}">{html.escape(str(rel))}</a></li>')
