@@ -37,8 +37,9 @@ _EPOCH_HOOK: ContextVar[Callable[[int, float], None] | None] = ContextVar("epoch
 
 @contextmanager
 def epoch_hook(hook: Callable[[int, float], None]) -> Iterator[None]:
-    """Call `hook(epoch, best_val_acc)` after every epoch of :func:`train_classifier`
-    within this block (this thread only)."""
+    """Call `hook(epoch, best_val_acc)` after every epoch of :func:`fit` (so of
+    :func:`train_classifier` and the pair models' fits alike) within this block (this
+    thread only)."""
     token = _EPOCH_HOOK.set(hook)
     try:
         yield
